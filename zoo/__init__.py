@@ -1,0 +1,28 @@
+"""coic-zoo: deraining backbones, trained and compared with and without CoIC (ICLR 2024).
+
+Public API, shaped like timm's:
+
+    import zoo
+    zoo.list_models("*")                       # registered backbones
+    net = zoo.create_model("brn", coic=True)   # tiny BRN with CoI-M and its encoder
+    zoo.coicify(any_plain_model, dim_z=128)    # CoIC for a model the registry has never seen
+"""
+
+from .coic import CoICModel, ContextPoint, coicify
+from .errors import ZooError
+from .factory import create_model
+from .registry import list_models, model_info, register_backbone
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CoICModel",
+    "ContextPoint",
+    "ZooError",
+    "__version__",
+    "coicify",
+    "create_model",
+    "list_models",
+    "model_info",
+    "register_backbone",
+]

@@ -1,0 +1,28 @@
+"""Registration of BRN: configs, paper and official parameter count."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from ..registry import register_backbone
+
+
+@register_backbone(
+    "brn",
+    family="cnn",
+    paper="Ren et al., Single Image Deraining Using Bilateral Recurrent Network, IEEE TIP 2020",
+    configs={
+        "tiny": {"channels": 12, "iterations": 3, "image_blocks": 2, "rain_blocks": 1},
+        "paper": {"channels": 32, "iterations": 8, "image_blocks": 5, "rain_blocks": 3},
+    },
+    paper_params=375_526,
+    paper_params_source="official CoIC checkpoints/Baseline/brn_model.pth (Schizophreni/CoIC @ 8c99e73)",
+    coic_params_note="official CoIC BRN: 580,749 = 375,526 + 205,223 in 28 modulation MLPs; ours builds the same",
+    test_overrides={"iterations": 8},
+)
+def brn(**kwargs: Any) -> nn.Module:
+    from ..backbones.brn import BRN
+
+    return BRN(**kwargs)
