@@ -100,7 +100,13 @@ def load_tensors(path: str | Path) -> dict[str, torch.Tensor]:
 
 def load_state(module: nn.Module, state: dict[str, torch.Tensor], source: Path) -> None:
     """`load_state_dict(strict=True)`, reporting missing or unexpected keys in one line."""
-    result = module.load_state_dict(state, strict=False)
+    try:
+        result = module.load_state_dict(state, strict=False)
+    except RuntimeError as err:
+        first = next((line.strip() for line in str(err).splitlines() if "size mismatch" in line), str(err)[:120])
+        raise CheckpointError(
+            f"{source}: does not fit this model ({first}); is it a checkpoint of another backbone or config?"
+        ) from None
     if result.missing_keys or result.unexpected_keys:
         raise CheckpointError(
             f"{source}: does not fit this model ({len(result.missing_keys)} missing keys, e.g. "

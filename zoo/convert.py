@@ -9,7 +9,6 @@ keys. Files are loaded with `torch.load(weights_only=True)`: no code is ever unp
 from __future__ import annotations
 
 import re
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -88,11 +87,14 @@ def load_official_state(path: str | Path) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path}: no such file; pass the official .pth checkpoint")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as err:
-        reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+    except Exception as err:  # torch raises several types for corrupt or foreign files
+        text = str(err)
+        if "Unsupported global" in text:
+            raise CheckpointError(
+                f"{path}: refused, it holds pickled code, not just tensors; only plain state dicts are accepted"
+            ) from None
+        reason = "unrecognised format" if "Weights only load failed" in text else text.splitlines()[0][:80]
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({reason}); download it again") from None
-    except Exception as err:  # weights_only refuses pickled code with an UnpicklingError
-        raise CheckpointError(f"{path}: refused, it needs code to load ({type(err).__name__}); only plain state dicts are accepted") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
