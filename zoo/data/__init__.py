@@ -1,0 +1,1 @@
+"""Deraining datasets: on-disk layouts, strict image reading and validation (never imports model code)."""

@@ -1,0 +1,127 @@
+"""Strict reading of the images in a deraining dataset.
+
+PSNR/SSIM protocols assume 8-bit RGB on both sides of a pair. The official CoIC code reads with
+`cv2.imread`, which silently turns grayscale into three equal channels and squeezes 16-bit PNGs into
+8 bits; either would make a broken file look fine and skew the scores. So this module refuses every
+image that is not 8-bit RGB (palette images without transparency are converted, as that is lossless),
+and turns Pillow's decode failures into one-line `DatasetError`s that name the file.
+
+Truncation is detected only while Pillow's global `ImageFile.LOAD_TRUNCATED_IMAGES` is False (its
+default); code that switches it on makes truncated files load with grey padding.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from zoo.errors import DatasetError
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
+"""File suffixes (lower case) that count as images when a folder is listed."""
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_GRAY_MODES = frozenset({"1", "L", "LA", "La", "I", "F"})
+_FIX_RGB = "re-export it as 8-bit RGB or restore the file from the dataset release"
+
+
+def is_image_file(path: Path) -> bool:
+    """True for a visible file whose suffix is an image suffix; hidden files (.DS_Store, ._x.png) never are."""
+    return not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def png_bit_depth(path: Path) -> int | None:
+    """Bits per channel from a PNG's IHDR chunk, or None for other formats.
+
+    Pillow opens a 48-bit RGB PNG as mode "RGB" and drops the low byte, so the mode alone cannot
+    reveal a 16-bit file; the header can.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(26)
+    if len(head) < 26 or not head.startswith(_PNG_SIGNATURE) or head[12:16] != b"IHDR":
+        return None
+    return head[24]
+
+
+def _refuse_unsupported(path: Path, image: Image.Image) -> None:
+    """Raise for any image whose pixels cannot become 8-bit RGB without guessing."""
+    mode = image.mode
+    if png_bit_depth(path) == 16 or mode.startswith("I;16"):
+        raise DatasetError(f"{path} is a 16-bit image; the protocol needs 8-bit RGB: {_FIX_RGB}")
+    if mode in _GRAY_MODES:
+        raise DatasetError(f"{path} is grayscale (mode {mode}); the protocol needs 8-bit RGB: {_FIX_RGB}")
+    if mode == "P" and "transparency" not in image.info:
+        return
+    if mode != "RGB":
+        raise DatasetError(f"{path} has pixel mode {mode}; the protocol needs 8-bit RGB without alpha: {_FIX_RGB}")
+
+
+def read_rgb(path: str | Path) -> np.ndarray:
+    """Decode one image fully into a new writable uint8 array of shape (H, W, 3), RGB order."""
+    path = Path(path)
+    try:
+        with Image.open(path) as image:
+            _refuse_unsupported(path, image)
+            image.load()
+            pixels = np.array(image if image.mode == "RGB" else image.convert("RGB"), dtype=np.uint8)
+    except DatasetError:
+        raise
+    except FileNotFoundError:
+        raise DatasetError(f"{path} does not exist; restore it from the dataset release") from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error, UnidentifiedImageError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise DatasetError(
+            f"{path} cannot be decoded ({reason}): the file is truncated or corrupt; re-download or re-extract it"
+        ) from exc
+    return pixels
+
+
+def split_side_by_side(whole: np.ndarray, rainy_half: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Cut a side-by-side pair file into (rainy, clean) halves; `rainy_half` is "left" or "right"."""
+    width = whole.shape[1]
+    if width % 2:
+        raise DatasetError(
+            f"{path} is {width} px wide, an odd width, so it is not two equal side-by-side halves; "
+            "re-extract the file from the release"
+        )
+    left, right = whole[:, : width // 2], whole[:, width // 2 :]
+    pair = (left, right) if rainy_half == "left" else (right, left)
+    return np.ascontiguousarray(pair[0]), np.ascontiguousarray(pair[1])
+
+
+def high_frequency_energy(image: np.ndarray) -> float:
+    """Mean absolute difference between neighbouring pixels of the luminance.
+
+    Rain streaks are thin bright lines, so the rainy version of a scene has more of this energy than
+    its clean version; comparing the two halves of a pair file tells which one is rainy.
+    """
+    gray = image.astype(np.float32).mean(axis=2)
+    return float(np.abs(np.diff(gray, axis=1)).mean() + np.abs(np.diff(gray, axis=0)).mean())
+
+
+def rainy_half_votes(paths: list[Path], sample: int = 16) -> tuple[int, int, list[str]]:
+    """Read up to `sample` evenly spaced side-by-side files; count those whose left / right half is busier.
+
+    Returns (left votes, right votes, one-line errors of files that could not be read).
+    """
+    if not paths:
+        return 0, 0, []
+    count = min(sample, len(paths))
+    picks = sorted({round(k * (len(paths) - 1) / max(count - 1, 1)) for k in range(count)})
+    left = right = 0
+    errors: list[str] = []
+    for index in picks:
+        try:
+            whole = read_rgb(paths[index])
+            first, second = split_side_by_side(whole, "left", paths[index])
+        except DatasetError as exc:
+            errors.append(str(exc))
+            continue
+        if high_frequency_energy(first) >= high_frequency_energy(second):
+            left += 1
+        else:
+            right += 1
+    return left, right, errors
