@@ -15,8 +15,10 @@ OFFICIAL = SHARED / "checkpoints" / "coic-official"
 
 @pytest.fixture(autouse=True)
 def _deterministic() -> None:
+    # One thread: test tensors are tiny, and two OpenMP threads on a busy 2-core machine (tests that
+    # start subprocesses) wait on each other so long that a step slows down a hundredfold.
     torch.manual_seed(0)
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
 
 
 @pytest.fixture

@@ -44,5 +44,6 @@ def atomic_write_text(target: str | os.PathLike[str], text: str) -> Path:
     return atomic_write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def atomic_write_json(target: str | os.PathLike[str], obj: Any) -> Path:
-    return atomic_write_text(target, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+def atomic_write_json(target: str | os.PathLike[str], obj: Any, sort_keys: bool = False) -> Path:
+    """JSON, indented, keys in insertion order (tables read in the order results were produced)."""
+    return atomic_write_text(target, json.dumps(obj, indent=2, sort_keys=sort_keys) + "\n")

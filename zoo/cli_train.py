@@ -1,0 +1,84 @@
+"""CLI commands about runs: `zoo train` and `zoo evaluate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from .errors import ZooError
+
+console = Console()
+
+
+def train(
+    backbone: str = typer.Argument(..., help="Registered backbone, e.g. brn (see `zoo models`)."),
+    coic: bool = typer.Option(True, "--coic/--no-coic", help="Train with CoIC (default) or the plain baseline."),
+    config: str = typer.Option("tiny", "--config", help="tiny (CPU) or paper (the published model)."),
+    data: str = typer.Option("synthmix", "--data", help="synthmix, mix5, mix5+spa or names like rain200l,ddn[:weight]."),
+    root: Path | None = typer.Option(None, "--root", help="Folder holding one folder per real dataset."),
+    iters: int | None = typer.Option(None, "--iters", help="Total iterations (default: the recipe's)."),
+    stage1_iters: int | None = typer.Option(None, "--stage1-iters", help="Iterations of stage 1 (backbone only)."),
+    batch: int | None = typer.Option(None, "--batch", help="Global batch size."),
+    crop: int | None = typer.Option(None, "--crop", help="Training patch size."),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path | None = typer.Option(None, "--out", help="Run directory (default runs/<backbone>-<config>-<data>-<method>-s<seed>)."),
+    resume: Path | None = typer.Option(None, "--resume", help="Continue the run in this directory from its last checkpoint."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Start over in an existing run directory."),
+    bf16: bool = typer.Option(False, "--bf16", help="bfloat16 autocast."),
+    channels_last: bool = typer.Option(False, "--channels-last", help="channels_last memory format."),
+    ema: float = typer.Option(0.0, "--ema", help="EMA decay of exported weights (0 = off)."),
+    settings: list[str] = typer.Option([], "--set", help="Any training setting as key=value; model.KEY=VALUE for the backbone."),
+    evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Evaluate on the test sets after training."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+) -> None:
+    """Train a backbone (with CoIC by default), then evaluate it on every test set of its data."""
+    from .report import evaluate_run, print_table
+    from .train import Trainer
+    from .train_config import TrainConfig
+
+    if batch is not None and batch < 1:
+        raise ZooError(f"--batch {batch} must be at least 1")
+    if resume is not None:
+        trainer = Trainer.resume(resume, iters=iters)
+        console.print(f"resuming {resume} at step {trainer.step} of {trainer.cfg.iters}")
+    else:
+        cfg = TrainConfig(
+            backbone=backbone, coic=coic, config=config, data=data, root=str(root) if root else None, seed=seed,
+            iters=iters, stage1_iters=stage1_iters, batch=batch, crop=crop, bf16=bf16, channels_last=channels_last, ema=ema,
+        ).with_settings(settings)
+        trainer = Trainer(cfg, out, overwrite=overwrite)
+    try:
+        cfg = trainer.cfg
+        if trainer.dist.main:
+            console.print(
+                f"training {cfg.backbone} ({cfg.config}, {'CoIC' if cfg.coic else 'baseline'}) on {cfg.data}: "
+                f"{cfg.iters} iterations ({cfg.stage1_iters if cfg.coic else cfg.iters} in stage 1), batch {cfg.batch}, "
+                f"crop {cfg.crop}, {cfg.loss} loss -> {trainer.run_dir}"
+            )
+        trainer.fit(progress=progress)
+        if trainer.dist.main:
+            console.print(f"trained in {trainer.wall_time:.0f} s of compute; weights in {trainer.run_dir}")
+            if evaluate:
+                evaluate_run(trainer.run_dir, console=console)
+                print_table(trainer.run_dir, console)
+    finally:
+        trainer.close()
+
+
+def evaluate_cmd(
+    run_dir: Path = typer.Argument(..., help="A run directory written by `zoo train`."),
+    data: str | None = typer.Option(None, "--data", help="Evaluate on other data than the run trained on."),
+    root: Path | None = typer.Option(None, "--root", help="Folder holding one folder per real dataset."),
+) -> None:
+    """Re-evaluate a run and print its table (with the baseline column when a baseline run is beside it)."""
+    from .report import evaluate_run, print_table
+
+    evaluate_run(run_dir, data, root, console=console)
+    print_table(run_dir, console)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)
+    app.command("evaluate")(evaluate_cmd)

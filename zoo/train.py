@@ -1,0 +1,310 @@
+"""The two-stage CoIC trainer (and the baseline: the same recipe with CoIC off).
+
+Stage 1 trains the backbone alone, modulation off. Stage 2 trains backbone, modulation MLPs and
+encoder together on `restoration + contrast_weight * InfoNCE`, with z from the query encoder, as the
+official `train_<Backbone>.py` scripts do (two Adam optimisers: backbone; CoIC parts + encoder).
+
+Everything a step consumes is a function of (seed, step): the samples (see `zoo.data.mixing`), the
+contrastive flips and blurs (a generator seeded per step), and the global RNG restored from the
+checkpoint. So a run killed at any point and resumed from its last checkpoint ends with the same
+weights, bit for bit, as a run that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.utils.data import DataLoader
+
+from . import distributed as dist_utils
+from .checkpoint import save_model_dir
+from .coic.contrastive import RainArchive, build_views, contrastive_loss
+from .coic.model import CoICModel
+from .coic.modulation import context_of, modulation_parameters
+from .data.mixing import MixedPatches, StepSampler, training_sources
+from .errors import ZooError
+from .factory import build_model
+from .losses import STAGE_LOSSES, get_loss
+from .runs import STATE_FILE, code_version, default_run_dir, load_state, run_config, save_state
+from .train_config import TrainConfig
+
+
+
+class TrainingDiverged(ZooError):
+    """The loss stopped being finite; the last good checkpoint is kept."""
+
+
+def lr_factor(cfg: TrainConfig, step: int) -> float:
+    """Multiplier of the base learning rate at `step` (multistep at fractions of the run, or cosine)."""
+    iters = max(cfg.iters or 1, 1)
+    if cfg.schedule == "cyclic_cosine":
+        # BasicSR's CosineAnnealingRestartCyclicLR: period i decays from the base lr to floor i;
+        # the last period continues past its end if the run is longer than the periods.
+        periods = cfg.periods or (1.0,)
+        floors = cfg.cycle_floors or (0.0,) * len(periods)
+        start = 0.0
+        for index, (period, floor_lr) in enumerate(zip(periods, floors)):
+            length = period * iters
+            if step < start + length or index == len(periods) - 1:
+                floor = floor_lr / (cfg.lr or 1.0)
+                position = min((step - start) / length, 1.0)
+                return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * position))
+            start += length
+    if cfg.schedule == "cosine":
+        floor = (cfg.eta_min or 0.0) / (cfg.lr or 1.0)
+        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(step / iters, 1.0)))
+    passed = sum(step >= int(round(m * iters)) for m in (cfg.milestones or ()))
+    return float((cfg.gamma or 1.0) ** passed)
+
+
+def _optimizer(cfg: TrainConfig, params: list[nn.Parameter]) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay or 0.0)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay or 0.0)
+    raise ZooError(f"unknown optimizer '{cfg.optimizer}'; use adam or adamw")
+
+
+class Trainer:
+    """Trains one run into `run_dir`; `Trainer.resume(run_dir)` continues a killed one."""
+
+    def __init__(self, cfg: TrainConfig, run_dir: Path | None = None, *, overwrite: bool = False) -> None:
+        self.cfg = cfg.resolved()
+        self.run_dir = Path(run_dir) if run_dir is not None else default_run_dir(self.cfg)
+        self.dist = dist_utils.setup()
+        if self.cfg.batch % self.dist.world:  # type: ignore[operator]
+            raise ZooError(f"--batch {self.cfg.batch} must be divisible by the {self.dist.world} processes")
+        if (self.run_dir / STATE_FILE).exists() and not overwrite:
+            raise ZooError(
+                f"{self.run_dir} already holds a run; continue it with --resume {self.run_dir}, "
+                "or pass --out to another folder (or --overwrite)"
+            )
+        torch.manual_seed(self.cfg.seed)  # the same initial weights on every rank
+        self.model = build_model(
+            self.cfg.backbone, coic=self.cfg.coic, config=self.cfg.config, **self.cfg.model
+        )
+        dist_utils.broadcast_parameters(self.model, self.dist)
+        torch.manual_seed(self.cfg.seed * 1000 + self.dist.rank)  # per-rank randomness from here on (dropout)
+        if self.cfg.channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        self.coic = isinstance(self.model, CoICModel)
+        backbone = self.model.backbone if self.coic else self.model
+        extra_ids = {id(p) for p in modulation_parameters(backbone)} if self.coic else set()
+        base_params = [p for p in backbone.parameters() if id(p) not in extra_ids]
+        self.optimizers: dict[str, torch.optim.Optimizer] = {"base": _optimizer(self.cfg, base_params)}
+        if self.coic:
+            coic_params = [p for p in backbone.parameters() if id(p) in extra_ids] + list(self.model.encoder.parameters())
+            coic_decay = self.cfg.coic_weight_decay if self.cfg.coic_weight_decay is not None else self.cfg.weight_decay
+            self.optimizers["coic"] = _optimizer(replace(self.cfg, weight_decay=coic_decay), coic_params)
+        self.clipped = list(backbone.parameters())  # official clipping: backbone incl. modulation, not the encoder
+        self.schedulers = {
+            name: torch.optim.lr_scheduler.LambdaLR(opt, lambda step: lr_factor(self.cfg, step))
+            for name, opt in self.optimizers.items()
+        }
+        self.ema = self._make_ema()
+        self.archive = RainArchive()
+        self.restoration = get_loss(self.cfg.loss)  # type: ignore[arg-type]
+        self.step = 0
+        self.wall_time = 0.0
+        self.last_checkpoint = -1
+        self.history: list[dict[str, float]] = []
+
+    @classmethod
+    def resume(cls, run_dir: Path, iters: int | None = None) -> Trainer:
+        """Rebuild the run in `run_dir` from its config and continue from its last checkpoint."""
+        run_dir = Path(run_dir)
+        cfg = run_config(run_dir)
+        state = load_state(run_dir)
+        if iters is not None:
+            cfg = replace(cfg, iters=iters)
+        trainer = cls(cfg, run_dir, overwrite=True)
+        trainer.load_state_dict(state)
+        return trainer
+
+    def _make_ema(self) -> nn.Module | None:
+        if not self.cfg.ema:
+            return None
+        from timm.utils import ModelEmaV3
+
+        return ModelEmaV3(self.model, decay=self.cfg.ema)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": 1,
+            "step": self.step,
+            "wall_time": self.wall_time,
+            "model": self.model.state_dict(),
+            "optimizers": {k: v.state_dict() for k, v in self.optimizers.items()},
+            "schedulers": {k: v.state_dict() for k, v in self.schedulers.items()},
+            "archive": self.archive.state_dict(),
+            "ema": None if self.ema is None else self.ema.state_dict(),
+            "rng": torch.get_rng_state(),
+            "history": self.history,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        for name, opt in self.optimizers.items():
+            opt.load_state_dict(state["optimizers"][name])
+        for name, sched in self.schedulers.items():
+            sched.load_state_dict(state["schedulers"][name])
+        self.archive.load_state_dict(state["archive"])
+        if self.ema is not None and state.get("ema") is not None:
+            self.ema.load_state_dict(state["ema"])
+        torch.set_rng_state(state["rng"])
+        self.step = int(state["step"])
+        self.wall_time = float(state["wall_time"])
+        self.last_checkpoint = self.step
+        self.history = list(state.get("history", []))
+
+    def _loader(self) -> DataLoader:
+        cfg = self.cfg
+        sources = training_sources(
+            cfg.data, Path(cfg.root) if cfg.root else None, cfg.seed, cfg.synth_count, cfg.synth_size,
+            allow_partial=cfg.allow_partial,
+        )
+        dataset = MixedPatches(sources, cfg.crop, cfg.seed, contrastive=self.coic)  # type: ignore[arg-type]
+        dataset.check_crop()
+        per_rank = cfg.batch // self.dist.world  # type: ignore[operator]
+        sampler = StepSampler(per_rank, self.step, cfg.iters, self.dist.rank, self.dist.world)  # type: ignore[arg-type]
+        return DataLoader(dataset, batch_size=per_rank, sampler=sampler, num_workers=cfg.num_workers)
+
+    def _outputs(self, rainy: Tensor, z: Tensor | None) -> Any:
+        """What the loss reads: the backbone's stage outputs for stage losses, else [restored]."""
+        backbone = self.model.backbone if self.coic else self.model
+        if self.cfg.loss in STAGE_LOSSES:
+            if not hasattr(backbone, "forward_stages"):
+                raise ZooError(f"loss '{self.cfg.loss}' needs stage outputs, which '{self.cfg.backbone}' does not give; --set loss=l1")
+            if z is not None:
+                with context_of(backbone).use(z):
+                    return backbone.forward_stages(rainy)
+            return backbone.forward_stages(rainy)
+        if z is not None:
+            return [self.model(rainy, z=z)]
+        return [self.model(rainy)]
+
+    def train_step(self, batch: dict[str, Tensor]) -> dict[str, float]:
+        cfg = self.cfg
+        stage2 = self.coic and self.step >= cfg.stage1_iters  # type: ignore[operator]
+        if self.coic:
+            self.model.modulation = stage2
+        self.model.train()
+        rainy, clean = batch["rainy"], batch["clean"]
+        if cfg.channels_last:
+            rainy = rainy.contiguous(memory_format=torch.channels_last)
+        for opt in self.optimizers.values():
+            opt.zero_grad(set_to_none=True)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            contrast = torch.zeros(())
+            z = None
+            if stage2:
+                generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + self.step * 31 + self.dist.rank)
+                views = build_views(
+                    batch["rainy_full"], batch["clean_full"], rainy, clean, self.archive, cfg.n_neg, generator  # type: ignore[arg-type]
+                )
+                contrast, z = contrastive_loss(self.model.encoder, self.model.key_encoder, views, cfg.temperature)  # type: ignore[arg-type]
+            restoration = self.restoration(self._outputs(rainy, z), clean, rainy).float()
+            loss = restoration + (cfg.contrast_weight or 0.0) * contrast.float()
+        if not dist_utils.all_finite(loss.detach(), self.dist):
+            raise TrainingDiverged(
+                f"the loss became {loss.item()} at step {self.step}; stopped. The last good checkpoint "
+                f"(step {self.last_checkpoint}) is kept in {self.run_dir}; lower --set lr=... and --resume, or restart"
+            )
+        loss.backward()
+        dist_utils.average_gradients(self.model, self.dist)
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.clipped, cfg.grad_clip)
+        for opt in self.optimizers.values():
+            opt.step()
+        for sched in self.schedulers.values():
+            sched.step()
+        dist_utils.sync_buffers(self.model, self.dist)
+        if self.ema is not None:
+            self.ema.update(self.model, step=self.step)
+        self.step += 1
+        return {"loss": loss.item(), "restoration": restoration.item(), "contrast": float(contrast.item()), "stage": 2.0 if stage2 else 1.0}
+
+    def export_model(self) -> nn.Module:
+        """The weights to publish: the EMA copy when EMA is on, else the trained model."""
+        return self.ema.module if self.ema is not None else self.model
+
+    def checkpoint(self) -> None:
+        """Write the resumable state, then the exported model, each atomically (rank 0 only)."""
+        if self.dist.main:
+            save_state(self.run_dir / STATE_FILE, self.state_dict())
+            model = self.export_model()
+            if not hasattr(model, "zoo_build"):
+                model.zoo_build = self.model.zoo_build  # type: ignore[assignment]
+            save_model_dir(
+                model,
+                self.run_dir,
+                {"train": self.cfg.as_dict(), "run": {"step": self.step, "complete": self.step >= self.cfg.iters}},
+            )
+        self.last_checkpoint = self.step
+        dist_utils.barrier(self.dist)
+
+    def fit(self, progress: bool = True, stop_after: int | None = None) -> None:
+        """Train until `cfg.iters` (or `stop_after` more steps), checkpointing every `ckpt_every` steps."""
+        cfg = self.cfg
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        writer = _tensorboard(self.run_dir) if self.dist.main else None
+        loader = self._loader()
+        bar = _progress(progress and self.dist.main)
+        target = cfg.iters if stop_after is None else min(cfg.iters, self.step + stop_after)  # type: ignore[type-var]
+        with bar:
+            task = bar.add_task(f"{cfg.backbone} {'coic' if self.coic else 'baseline'}", total=cfg.iters, completed=self.step, loss=float("nan"))
+            for batch in loader:
+                if self.step >= target:
+                    break
+                start = time.perf_counter()
+                logs = self.train_step(batch)
+                self.wall_time += time.perf_counter() - start
+                bar.update(task, advance=1, loss=logs["loss"])
+                if self.step % cfg.log_every == 0 or self.step == cfg.iters:
+                    self.history.append({"step": float(self.step), **logs})
+                    if writer is not None:
+                        for key, value in logs.items():
+                            writer.add_scalar(f"train/{key}", value, self.step)
+                        writer.add_scalar("train/lr", self.optimizers["base"].param_groups[0]["lr"], self.step)
+                if self.step % cfg.ckpt_every == 0 or self.step == cfg.iters:
+                    self.checkpoint()
+        if writer is not None:
+            writer.close()
+
+    def close(self) -> None:
+        dist_utils.teardown(self.dist)
+
+
+def _tensorboard(run_dir: Path):
+    from torch.utils.tensorboard import SummaryWriter
+
+    return SummaryWriter(log_dir=str(run_dir))
+
+
+def _progress(enabled: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(text_format="", text_format_no_percentage="", show_speed=True),
+        TextColumn("loss {task.fields[loss]:.4f}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        disable=not enabled,
+    )
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+__all__ = ["Trainer", "TrainingDiverged", "code_version", "lr_factor", "utc_now"]
