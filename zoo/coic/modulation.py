@@ -261,6 +261,17 @@ class ModulatedContextPoint(ContextPoint):
         return x + e if self.mode == "add" else (x + e) / 2
 
 
+class PlainConv2d(nn.Conv2d):
+    """A Conv2d that `coicify` leaves plain although its kernel is larger than 1x1.
+
+    For the convolutions the official CoIC code builds as plain `nn.Conv2d` rather than `TConv`
+    (IDT's local position convolutions, DRSformer's depthwise qkv convolution): marking them keeps
+    our CoIC models layer-for-layer equal to the official ones.
+    """
+
+    coic_modulate = False
+
+
 MODULATED_TYPES = (ModulatedConv2d, ModulatedConvTranspose2d, ModulatedContextPoint)
 
 
@@ -274,9 +285,12 @@ def coicify(model: nn.Module, dim_z: int, layout: Layout = "official") -> nn.Mod
     """Turn the plain `model` into a CoIC-modulated one, in place, keeping all its weights.
 
     Every Conv2d / ConvTranspose2d with a kernel larger than 1x1 becomes its modulated twin; 1x1
-    convolutions stay plain (the official code never modulates them); every `ContextPoint` becomes a
-    `ModulatedContextPoint`. All of them share one `ModulationContext`, stored on the model as
-    `model.coic_context`. Returns the model. Calling it twice is an error, not a silent no-op.
+    convolutions stay plain (the official code never modulates them), and so do `PlainConv2d` and any
+    other subclass (its forward may differ, so it is never swapped silently); every `ContextPoint`
+    becomes a `ModulatedContextPoint`. All of them share one `ModulationContext`, stored on the model
+    as `model.coic_context`. If the model defines `coic_init(module)` (its own weight initialiser, as
+    IDT's), it is applied to the added MLPs and embeddings, as the official code initialises them
+    with the backbone. Returns the model. Calling it twice is an error, not a silent no-op.
     """
     if getattr(model, CONTEXT_ATTR, None) is not None:
         raise ValueError("model is already coicified")
@@ -295,8 +309,12 @@ def coicify(model: nn.Module, dim_z: int, layout: Layout = "official") -> nn.Mod
             if new is not None:
                 new.context = context  # type: ignore[assignment]
                 replacements.append((parent, child_name, new))
+    init = getattr(model, "coic_init", None)
     for parent, child_name, new in replacements:
         setattr(parent, child_name, new)
+        if init is not None:
+            added = new.embed if isinstance(new, ModulatedContextPoint) else new.modulator
+            added.apply(init)
     setattr(model, CONTEXT_ATTR, context)
     return model
 
