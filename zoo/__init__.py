@@ -11,6 +11,7 @@ Public API, shaped like timm's:
 from .coic import CoICModel, ContextPoint, coicify
 from .errors import ZooError
 from .factory import create_model
+from .pretrained import list_pretrained, load_pretrained, pretrained_cfg
 from .registry import list_models, model_info, register_backbone
 
 __version__ = "0.1.0"
@@ -23,6 +24,9 @@ __all__ = [
     "coicify",
     "create_model",
     "list_models",
+    "list_pretrained",
+    "load_pretrained",
     "model_info",
+    "pretrained_cfg",
     "register_backbone",
 ]

@@ -56,7 +56,9 @@ def save_model_dir(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     config = {"format": FORMAT, "format_version": FORMAT_VERSION, **build_config(model), **(extra or {})}
-    meta = {"format": FORMAT, "backbone": str(config["backbone"])}
+    # One metadata key only: safetensors writes metadata in hash-map order, so two keys would make
+    # byte-identical conversions impossible (and pretrained sha256 values unstable).
+    meta = {"format": FORMAT}
     if isinstance(model, CoICModel):
         _save_tensors(_state(model.backbone), directory / MODEL_FILE, meta)
         if not include_encoder:
