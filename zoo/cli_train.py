@@ -18,6 +18,8 @@ def train(
     config: str = typer.Option("tiny", "--config", help="tiny (CPU) or paper (the published model)."),
     data: str = typer.Option("synthmix", "--data", help="synthmix, mix5, mix5+spa or names like rain200l,ddn[:weight]."),
     root: Path | None = typer.Option(None, "--root", help="Folder holding one folder per real dataset."),
+    dataset_root: list[str] = typer.Option([], "--dataset-root", help="NAME=DIR: where one dataset lives, overriding --root."),
+    allow_partial: bool = typer.Option(False, "--allow-partial", help="Accept datasets with fewer images than expected (warns)."),
     iters: int | None = typer.Option(None, "--iters", help="Total iterations (default: the recipe's)."),
     stage1_iters: int | None = typer.Option(None, "--stage1-iters", help="Iterations of stage 1 (backbone only)."),
     batch: int | None = typer.Option(None, "--batch", help="Global batch size."),
@@ -47,6 +49,7 @@ def train(
         cfg = TrainConfig(
             backbone=backbone, coic=coic, config=config, data=data, root=str(root) if root else None, seed=seed,
             iters=iters, stage1_iters=stage1_iters, batch=batch, crop=crop, bf16=bf16, channels_last=channels_last, ema=ema,
+            allow_partial=allow_partial, dataset_roots=_dataset_roots(dataset_root),
         ).with_settings(settings)
         trainer = Trainer(cfg, out, overwrite=overwrite)
     try:
@@ -65,6 +68,16 @@ def train(
                 print_table(trainer.run_dir, console)
     finally:
         trainer.close()
+
+
+def _dataset_roots(items: list[str]) -> dict[str, str]:
+    roots = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise ZooError(f"--dataset-root '{item}' is not NAME=DIR (e.g. --dataset-root rain200h=/data/Rain200H)")
+        roots[name.strip().lower()] = path
+    return roots
 
 
 def evaluate_cmd(

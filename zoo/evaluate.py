@@ -21,6 +21,7 @@ from .coic.model import CoICModel
 from .data.mixing import to_tensor
 from .errors import ZooError
 from .metrics import DEFAULT_PROTOCOL, score_batch
+from .registry import model_info
 
 
 def _tile_starts(length: int, tile: int, stride: int) -> list[int]:
@@ -36,6 +37,19 @@ def _centre_weight(tile_h: int, tile_w: int, like: Tensor) -> Tensor:
     return 1.0 / torch.sqrt(dh[:, None] ** 2 + dw[None, :] ** 2 + 1e-3)
 
 
+def _check_size(model: nn.Module, size: tuple[int, int]) -> None:
+    """Refuse inputs below the backbone's minimum side with one line naming it."""
+    build = getattr(model, "zoo_build", None)
+    if build is None:
+        return
+    minimum = model_info(build["backbone"]).min_size
+    if min(size) < minimum:
+        raise ZooError(
+            f"{build['backbone']} needs images of at least {minimum}x{minimum} pixels (its down-sampling depth); "
+            f"got {size[0]}x{size[1]}"
+        )
+
+
 def _run(model: nn.Module, x: Tensor, z: Tensor | None) -> Tensor:
     return model(x, z=z) if isinstance(model, CoICModel) and model.modulation else model(x)
 
@@ -49,6 +63,7 @@ def restore(model: nn.Module, image: Tensor, tile: int | None = None, overlap: i
     """
     if image.dim() != 4 or image.shape[1] != 3:
         raise ZooError(f"expected images as N x 3 x H x W, got shape {tuple(image.shape)}")
+    _check_size(model, image.shape[-2:] if tile is None else (min(tile, image.shape[-2]), min(tile, image.shape[-1])))
     if isinstance(model, CoICModel) and model.modulation and z is None:
         z = model.embed(image)
     _, _, h, w = image.shape

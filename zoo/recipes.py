@@ -88,10 +88,23 @@ def paper_recipe(backbone: str) -> Recipe:
     return _PAPER[backbone]
 
 
+TINY_MILESTONES = (0.8, 0.9)
+
+
 def tiny_recipe(backbone: str) -> Recipe:
-    """The paper recipe shrunk for CPU: batch 8, crop 64, 400 iterations, 30 % of them in stage 1."""
+    """The paper recipe shrunk for CPU: batch 8, crop 64, 400 iterations, 30 % of them in stage 1.
+
+    Loss, optimiser, learning rate and schedule type stay. Step decays move to the last fifth of
+    the run: the official milestones (e.g. 28 % of 260k iterations) would cut the learning rate of
+    a 400-step run after about 110 steps, long before a tiny model has learnt anything (measured:
+    BRN tiny on synthmix lost 1-4 dB per domain that way).
+    """
     paper = paper_recipe(backbone)
-    return replace(paper, batch=8, crop=64, iters=400, stage1_fraction=0.3, source=f"{paper.source}, scaled for CPU")
+    milestones = TINY_MILESTONES[: len(paper.milestones)] if len(paper.milestones) > 1 else paper.milestones
+    return replace(
+        paper, batch=8, crop=64, iters=400, stage1_fraction=0.3, milestones=milestones,
+        source=f"{paper.source}, scaled for CPU",
+    )
 
 
 def recipe(backbone: str, config: str) -> Recipe:

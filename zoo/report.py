@@ -32,7 +32,10 @@ def evaluate_run(run_dir: Path, data: str | None = None, root: Path | None = Non
     data = data or cfg.data
     root = root or (Path(cfg.root) if cfg.root else None)
     model = load_model_dir(run_dir)
-    sets = evaluation_sets(data, root, seed=0, synth_count=cfg.eval_count, synth_size=cfg.eval_size, allow_partial=cfg.allow_partial)
+    sets = evaluation_sets(
+        data, root, seed=0, synth_count=cfg.eval_count, synth_size=cfg.eval_size,
+        overrides=cfg.root_overrides(), allow_partial=cfg.allow_partial,
+    )
     from .train import utc_now
 
     state = _read_run_state(run_dir)

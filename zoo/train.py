@@ -168,7 +168,7 @@ class Trainer:
         cfg = self.cfg
         sources = training_sources(
             cfg.data, Path(cfg.root) if cfg.root else None, cfg.seed, cfg.synth_count, cfg.synth_size,
-            allow_partial=cfg.allow_partial,
+            overrides=cfg.root_overrides(), allow_partial=cfg.allow_partial,
         )
         dataset = MixedPatches(sources, cfg.crop, cfg.seed, contrastive=self.coic)  # type: ignore[arg-type]
         dataset.check_crop()

@@ -7,6 +7,7 @@ A run is rebuilt from this alone (`zoo train --resume DIR`), so it holds the res
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -16,6 +17,22 @@ from .recipes import recipe
 
 
 TUPLE_FIELDS = ("milestones", "periods", "cycle_floors")
+
+
+def parse_value(raw: str) -> Any:
+    """A `--set` value: numbers first (YAML 1.1 would read `2e-3` as a string), then YAML (lists, bools)."""
+    for cast in (int, float):
+        try:
+            return cast(raw)
+        except ValueError:
+            pass
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return raw
+    if isinstance(value, list):
+        return [parse_value(v) if isinstance(v, str) else v for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -59,7 +76,11 @@ class TrainConfig:
     eval_tile: int | None = None
     protocol: str = "y-matlab"
     allow_partial: bool = False
+    dataset_roots: dict[str, str] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
+
+    def root_overrides(self) -> dict[str, Path]:
+        return {name: Path(path) for name, path in self.dataset_roots.items()}
 
     def resolved(self) -> TrainConfig:
         """A copy with every unset field taken from the backbone's recipe for this config."""
@@ -113,7 +134,7 @@ class TrainConfig:
             key, sep, raw = item.partition("=")
             if not sep or not key:
                 raise ZooError(f"--set '{item}' is not key=value (e.g. --set lr=2e-4 or --set model.channels=16)")
-            value = yaml.safe_load(raw)
+            value = parse_value(raw)
             if key.startswith("model."):
                 model[key[len("model.") :]] = value
             elif key in data and key != "model":

@@ -10,10 +10,11 @@ domain is a pure function of (seed, domain, split, i): same arguments, same byte
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
 from dataclasses import dataclass, field
 
 import numpy as np
+from PIL import Image
 
 from ..errors import UnknownNameError
 from .backgrounds import background
@@ -34,7 +35,7 @@ class Domain:
     extra_layers: float = 0.0  # chance of one more copy of the first layer at another angle
     haze: tuple[float, float] | None = None  # veil strength range
     rain_types: int = 0  # DDN: rain type = index mod rain_types, per background
-    jpeg_like_noise: float = 0.0
+    jpeg_quality: tuple[int, int] | None = None  # JPEG-compress both sides, as DDN-Data ships them
     real_effects: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -66,7 +67,7 @@ DOMAINS: dict[str, Domain] = {
         Domain("did-low", "DID-Data light", "landscape", (_layer((0.001, 0.0025), (10, 30), (-10, 10), (0.3, 0.9), (0.5, 0.8), 0.5),), "screen"),
         Domain("did-mid", "DID-Data medium", "landscape", (_layer((0.0025, 0.006), (10, 30), (-10, 10), (0.3, 0.9), (0.5, 0.8), 0.5),), "screen"),
         Domain("did-high", "DID-Data heavy", "landscape", (_layer((0.006, 0.015), (10, 30), (-10, 10), (0.3, 0.9), (0.5, 0.8), 0.5),), "screen"),
-        Domain("ddn", "DDN-Data", "urban", (), "screen", rain_types=14, jpeg_like_noise=0.01),
+        Domain("ddn", "DDN-Data", "urban", (), "screen", rain_types=14, jpeg_quality=(80, 95)),
         Domain(
             "real-like",
             "real rain (held out)",
@@ -129,13 +130,18 @@ def _compose(rng: np.random.Generator, dom: Domain, clean: np.ndarray, layers: t
             rainy = rainy + splashes(rng, h, w, int(rng.integers(20, 80)), 0.6)[..., None]
         rainy = gaussian_blur(rainy, rng.uniform(0.3, 0.8))
         rainy = rainy + rng.normal(0.0, rng.uniform(0.005, 0.015), rainy.shape).astype(np.float32)
-    if dom.jpeg_like_noise:
-        rainy = rainy + rng.normal(0.0, dom.jpeg_like_noise, rainy.shape).astype(np.float32)
     return rainy
 
 
 def _to_uint8(image: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
+
+
+def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    """Round-trip through JPEG at `quality` (Pillow's encoder is deterministic)."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
+    return np.array(Image.open(buffer).convert("RGB"))
 
 
 def synth_pair(
@@ -147,17 +153,21 @@ def synth_pair(
         raise UnknownNameError(f"unknown split '{split}'; choose from: {', '.join(SPLITS)}")
     h, w = size
     if dom.rain_types:
-        # DDN: the same background carries each of the 14 rain types.
+        # DDN: the same background (one clean file) carries each of the 14 rain types.
         background_rng = _rng(seed, domain_name, split, index // dom.rain_types)
         clean = background(background_rng, h, w, dom.style)
         layers: tuple[StreakLayer, ...] = (_ddn_layer(index % dom.rain_types),)
         rng = _rng(seed, domain_name, split, index)
     else:
-        rng = _rng(seed, domain_name, split, index)
+        rng = background_rng = _rng(seed, domain_name, split, index)
         clean = background(rng, h, w, dom.style)
         layers = dom.layers
-    rainy = _compose(rng, dom, clean, layers)
-    return _to_uint8(rainy), _to_uint8(clean)
+    rainy8, clean8 = _to_uint8(_compose(rng, dom, clean, layers)), _to_uint8(clean)
+    if dom.jpeg_quality is not None:
+        low, high = dom.jpeg_quality
+        clean8 = _jpeg(clean8, int(background_rng.integers(low, high + 1)))
+        rainy8 = _jpeg(rainy8, int(rng.integers(low, high + 1)))
+    return rainy8, clean8
 
 
 class SynthDomain:
@@ -185,5 +195,3 @@ def psnr_uint8(a: np.ndarray, b: np.ndarray) -> float:
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
     return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
 
-
-Generator = Callable[[str, int, int, str, tuple[int, int]], tuple[np.ndarray, np.ndarray]]
