@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from torch.utils.data import DataLoader
 
-from zoo.data.mixing import MixedPatches, Source, StepSampler
 from zoo.data.layouts import open_dataset
+from zoo.data.mixing import MixedPatches, Source, StepSampler
 from zoo.data.writer import write_synth
 
 BATCH, STEPS = 8, 8

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import socket
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from safetensors.torch import load_file
 from torch import nn
 
 import zoo
+from tests.cli_runner import run_cli
 from tests.hub_server import HubServer
 from zoo.checkpoint import save_model_dir
 from zoo.errors import CheckpointError, UnknownNameError, ZooError
@@ -494,18 +494,6 @@ def _in_text(source: str) -> int:
 # --- CLI ---------------------------------------------------------------------------------------------
 
 
-def run_cli(
-    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str, str]:
-    from zoo.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["zoo", *args])
-    monkeypatch.setenv("COLUMNS", "200")
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    captured = capsys.readouterr()
-    code = exit_info.value.code
-    return (0 if code is None else int(code)), captured.out, captured.err
 
 
 def test_cli_push_and_pull(run, hub: HubServer, monkeypatch, capsys) -> None:

@@ -25,7 +25,7 @@ COLUMNS = (
     "n_images", "params", "macs", "iterations", "wall_time_s", "seed", "device", "code_version", "date",
     "source", "citation", "tiled",
 )
-KEY = ("run", "backbone", "config", "method", "train_data", "eval_dataset", "metric", "protocol", "seed", "source")
+KEY = ("run", "backbone", "config", "method", "train_data", "eval_dataset", "metric", "protocol", "seed", "iterations", "source")
 METRICS = ("psnr", "ssim", "input_psnr", "input_ssim", "niqe")
 DEFAULT_STORE = Path("results")
 
@@ -49,7 +49,7 @@ class ResultsStore:
         if not rows:
             return None
         frame = pd.DataFrame([make_row(**row) for row in rows], columns=list(COLUMNS))
-        name = f"part-{pd.Timestamp.now('UTC').strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:8]}.csv"
+        name = f"part-{pd.Timestamp.now('UTC').strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}-{uuid.uuid4().hex[:8]}.csv"
         return atomic_write(self.root / name, lambda tmp: frame.to_csv(tmp, index=False))
 
     def load(self, include_reported: Path | None = None) -> pd.DataFrame:

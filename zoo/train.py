@@ -36,7 +36,6 @@ from .runs import STATE_FILE, code_version, default_run_dir, load_state, run_con
 from .train_config import TrainConfig
 
 
-
 class TrainingDiverged(ZooError):
     """The loss stopped being finite; the last good checkpoint is kept."""
 
@@ -289,13 +288,28 @@ def _tensorboard(run_dir: Path):
 
 
 def _progress(enabled: bool):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class SpeedColumn(ProgressColumn):
+        """Iterations per second (rich's own speed column is for bytes)."""
+
+        def render(self, task) -> Text:
+            return Text("-- it/s" if not task.speed else f"{task.speed:.2f} it/s")
 
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TaskProgressColumn(text_format="", text_format_no_percentage="", show_speed=True),
+        SpeedColumn(),
         TextColumn("loss {task.fields[loss]:.4f}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),

@@ -15,7 +15,6 @@ import yaml
 from .errors import ZooError
 from .recipes import recipe
 
-
 TUPLE_FIELDS = ("milestones", "periods", "cycle_floors")
 
 
