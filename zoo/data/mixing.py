@@ -144,9 +144,10 @@ def parse_data(spec: str) -> list[tuple[str, float | None]]:
         if not part:
             continue
         name, _, weight = part.partition(":")
-        if name not in ("synthmix", *REAL_DATASETS):
+        if name not in ("synthmix", "paired", *REAL_DATASETS):
             raise UnknownNameError(
-                f"unknown dataset '{name}' in --data; use synthmix, {', '.join(PRESETS)} or any of: {', '.join(REAL_DATASETS)}"
+                f"unknown dataset '{name}' in --data; use synthmix, {', '.join(PRESETS)}, paired (--root is the folder) "
+                f"or any of: {', '.join(REAL_DATASETS)}"
             )
         try:
             entries.append((name, float(weight) if weight else None))
@@ -163,6 +164,8 @@ def dataset_root(root: Path | None, name: str, overrides: dict[str, Path] | None
         return overrides[name]
     if root is None:
         raise ZooError(f"dataset '{name}' needs --root DIR (a folder per dataset), or use --data synthmix")
+    if name == "paired":
+        return Path(root)  # a generic rain/norain (or input/target) folder is the root itself
     from .layouts import find_datasets
 
     found = find_datasets(root)
