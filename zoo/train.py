@@ -209,8 +209,10 @@ class Trainer:
                     batch["rainy_full"], batch["clean_full"], rainy, clean, self.archive, cfg.n_neg, generator  # type: ignore[arg-type]
                 )
                 contrast, z = contrastive_loss(self.model.encoder, self.model.key_encoder, views, cfg.temperature)  # type: ignore[arg-type]
-            restoration = self.restoration(self._outputs(rainy, z), clean, rainy).float()
-            loss = restoration + (cfg.contrast_weight or 0.0) * contrast.float()
+            outputs = self._outputs(rainy, z)
+        # Losses in float32: SSIM's variance terms cancel catastrophically in bfloat16 (measured: -inf by step 6).
+        restoration = self.restoration(_as_float(outputs), clean, rainy)
+        loss = restoration + (cfg.contrast_weight or 0.0) * contrast.float()
         if not dist_utils.all_finite(loss.detach(), self.dist):
             raise TrainingDiverged(
                 f"the loss became {loss.item()} at step {self.step}; stopped. The last good checkpoint "
@@ -279,6 +281,17 @@ class Trainer:
 
     def close(self) -> None:
         dist_utils.teardown(self.dist)
+
+
+def _as_float(outputs: Any) -> Any:
+    """Outputs (a tensor, or lists / named tuples of them) in float32."""
+    if isinstance(outputs, Tensor):
+        return outputs.float()
+    if isinstance(outputs, tuple) and hasattr(outputs, "_fields"):
+        return type(outputs)(*(_as_float(o) for o in outputs))
+    if isinstance(outputs, (list, tuple)):
+        return type(outputs)(_as_float(o) for o in outputs)
+    return outputs
 
 
 def _tensorboard(run_dir: Path):

@@ -142,26 +142,21 @@ class ModulatedConv2d(nn.Conv2d, _Modulated):
         c_in_g = self.in_channels // self.groups
         kh, kw = self.kernel_size
         att = _tap_attention(self._mlp(x, z), self.out_channels, c_in_g, kh * kw, self.layout)
-        kernel = self.weight.unsqueeze(0) * att.reshape(batch, self.out_channels, c_in_g, kh, kw)
-        kernel = kernel.reshape(batch * self.out_channels, c_in_g, kh, kw)
-        bias = None if self.bias is None else self.bias.repeat(batch)
+        kernels = self.weight.unsqueeze(0) * att.reshape(batch, self.out_channels, c_in_g, kh, kw)
         if self.padding_mode != "zeros":
             x = F.pad(x, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             padding: int | tuple[int, ...] | str = 0
         else:
             padding = self.padding
-        # One grouped convolution over the whole batch (the official trick): instance b's channels
-        # form groups b*G .. b*G+G-1, so no Python loop over the batch.
-        out = F.conv2d(
-            x.reshape(1, batch * self.in_channels, *x.shape[-2:]),
-            kernel,
-            bias,
-            self.stride,
-            padding,
-            self.dilation,
-            batch * self.groups,
-        )
-        return out.reshape(batch, self.out_channels, *out.shape[-2:])
+
+        def one(image: Tensor, kernel: Tensor) -> Tensor:
+            return F.conv2d(image.unsqueeze(0), kernel, self.bias, self.stride, padding, self.dilation, self.groups)[0]
+
+        # One batched convolution with a kernel per instance. torch.func.vmap lowers it to a single
+        # grouped convolution, as the official code does by hand (groups = batch * G), but with a
+        # faster layout on CPU: forward + backward at 64 channels costs 1.14x a plain conv instead
+        # of 1.41x for the hand-written grouped call (benchmarks/test_modulation.py).
+        return torch.func.vmap(one)(x, kernels)
 
 
 class ModulatedConvTranspose2d(nn.ConvTranspose2d, _Modulated):
@@ -189,24 +184,18 @@ class ModulatedConvTranspose2d(nn.ConvTranspose2d, _Modulated):
         c_out_g = self.out_channels // self.groups
         kh, kw = self.kernel_size
         att = _tap_attention(self._mlp(x, z), self.in_channels, c_out_g, kh * kw, self.layout)
-        kernel = self.weight.unsqueeze(0) * att.reshape(batch, self.in_channels, c_out_g, kh, kw)
-        kernel = kernel.reshape(batch * self.in_channels, c_out_g, kh, kw)
-        bias = None if self.bias is None else self.bias.repeat(batch)
+        kernels = self.weight.unsqueeze(0) * att.reshape(batch, self.in_channels, c_out_g, kh, kw)
         output_padding = self._output_padding(
             x, output_size, list(self.stride), list(self.padding), list(self.kernel_size), 2,
             list(self.dilation),
         )
-        out = F.conv_transpose2d(
-            x.reshape(1, batch * self.in_channels, *x.shape[-2:]),
-            kernel,
-            bias,
-            self.stride,
-            self.padding,
-            output_padding,
-            batch * self.groups,
-            self.dilation,
-        )
-        return out.reshape(batch, self.out_channels, *out.shape[-2:])
+
+        def one(image: Tensor, kernel: Tensor) -> Tensor:
+            return F.conv_transpose2d(
+                image.unsqueeze(0), kernel, self.bias, self.stride, self.padding, output_padding, self.groups, self.dilation
+            )[0]
+
+        return torch.func.vmap(one)(x, kernels)
 
 
 class ContextPoint(nn.Module):
