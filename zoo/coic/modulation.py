@@ -94,6 +94,16 @@ class _Modulated:
     layout: Layout
     modulator: nn.Sequential
 
+    @classmethod
+    def _twin(cls, conv: nn.Module):
+        """An instance of `cls` holding `conv`'s hyper-parameters and the very same parameter objects."""
+        new = cls.__new__(cls)
+        new.__dict__.update(conv.__dict__)
+        new._parameters = dict(conv._parameters)
+        new._buffers = dict(conv._buffers)
+        new._modules = dict(conv._modules)
+        return new
+
     def _setup(self, dim_z: int, in_channels: int, hidden: int, out_features: int, layout: Layout) -> None:
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
@@ -121,11 +131,7 @@ class ModulatedConv2d(nn.Conv2d, _Modulated):
     @classmethod
     def from_conv(cls, conv: nn.Conv2d, dim_z: int, layout: Layout = "official") -> ModulatedConv2d:
         """A modulated twin of `conv` sharing its weight and bias parameters."""
-        new = cls.__new__(cls)
-        new.__dict__.update(conv.__dict__)
-        new._parameters = dict(conv._parameters)
-        new._buffers = dict(conv._buffers)
-        new._modules = dict(conv._modules)
+        new = cls._twin(conv)
         c_in_g = conv.in_channels // conv.groups
         # The official MLP is narrower for grouped convs (C_out // 16); at least one unit here,
         # where the official code would build an empty layer for C_out < 16.
@@ -166,11 +172,7 @@ class ModulatedConvTranspose2d(nn.ConvTranspose2d, _Modulated):
     def from_conv(
         cls, conv: nn.ConvTranspose2d, dim_z: int, layout: Layout = "official"
     ) -> ModulatedConvTranspose2d:
-        new = cls.__new__(cls)
-        new.__dict__.update(conv.__dict__)
-        new._parameters = dict(conv._parameters)
-        new._buffers = dict(conv._buffers)
-        new._modules = dict(conv._modules)
+        new = cls._twin(conv)
         c_out_g = conv.out_channels // conv.groups
         taps = conv.kernel_size[0] * conv.kernel_size[1]
         new._setup(dim_z, conv.in_channels, conv.out_channels, conv.in_channels + c_out_g + taps, layout)
