@@ -20,13 +20,13 @@ from torch import nn
 from ._atomic import atomic_write, atomic_write_json
 from .coic.model import CoICModel
 from .errors import CheckpointError, ZooError
+from .factory import BUILD_ATTR
 
 FORMAT = "coic-zoo"
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 MODEL_FILE = "model.safetensors"
 ENCODER_FILE = "encoder.safetensors"
-BUILD_ATTR = "zoo_build"
 
 
 def build_config(model: nn.Module) -> dict[str, Any]:

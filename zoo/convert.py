@@ -9,7 +9,6 @@ keys. Files are loaded with `torch.load(weights_only=True)`: no code is ever unp
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,6 @@ from .checkpoint import load_state, save_model_dir
 from .coic.model import CoICModel
 from .errors import CheckpointError, UnknownNameError
 from .factory import build_model
-
-Renamer = Callable[[str], str | None]
 
 _BRN_TOP = {
     "conv0": "image.conv0",

@@ -20,6 +20,7 @@ from torch import Tensor, nn
 from .coic.model import CoICModel
 from .data.mixing import to_tensor
 from .errors import ZooError
+from .factory import BUILD_ATTR
 from .metrics import DEFAULT_PROTOCOL, score_batch
 from .registry import model_info
 
@@ -39,7 +40,7 @@ def _centre_weight(tile_h: int, tile_w: int, like: Tensor) -> Tensor:
 
 def _check_size(model: nn.Module, size: tuple[int, int]) -> None:
     """Refuse inputs below the backbone's minimum side with one line naming it."""
-    build = getattr(model, "zoo_build", None)
+    build = getattr(model, BUILD_ATTR, None)
     if build is None:
         return
     minimum = model_info(build["backbone"]).min_size

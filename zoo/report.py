@@ -12,12 +12,12 @@ from rich.table import Table
 from torch import nn
 
 from ._atomic import atomic_write_json
-from .checkpoint import load_model_dir
+from .checkpoint import load_model_dir, read_config
 from .complexity import count_macs
 from .data.mixing import evaluation_sets
 from .evaluate import evaluate_set
 from .results import make_row
-from .runs import METRICS_FILE, code_version, find_baseline, read_metrics, run_config
+from .runs import METRICS_FILE, code_version, find_baseline, read_metrics, run_config, utc_now
 from .train_config import TrainConfig
 
 
@@ -36,15 +36,13 @@ def evaluate_run(run_dir: Path, data: str | None = None, root: Path | None = Non
         data, root, seed=0, synth_count=cfg.eval_count, synth_size=cfg.eval_size,
         overrides=cfg.root_overrides(), allow_partial=cfg.allow_partial,
     )
-    from .train import utc_now
-
-    state = _read_run_state(run_dir)
+    state = read_config(run_dir).get("run", {})
     results: dict[str, dict[str, Any]] = {}
     for name, pairs in sets.items():
         if console is not None:
             console.print(f"evaluating {name} ({len(pairs)} images)", style="dim")
         results[name] = evaluate_set(model, pairs, cfg.protocol, tile=cfg.eval_tile)
-    params = sum(p.numel() for p in model.parameters() if not _is_key_encoder(model, p))
+    params = _count(model) - _count(getattr(model, "key_encoder", None))  # the key encoder is a training-time copy
     rows = _rows(run_dir, cfg, data, results, params, count_macs(model, 128), state, utc_now())
     metrics = {
         "protocol": cfg.protocol,
@@ -57,23 +55,13 @@ def evaluate_run(run_dir: Path, data: str | None = None, root: Path | None = Non
     return metrics
 
 
-def _is_key_encoder(model: nn.Module, param: torch.Tensor) -> bool:
-    key = getattr(model, "key_encoder", None)
-    return key is not None and any(param is p for p in key.parameters())
-
-
-def _read_run_state(run_dir: Path) -> dict[str, Any]:
-    import json
-
-    config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-    return config.get("run", {})
+def _count(module: nn.Module | None) -> int:
+    return 0 if module is None else sum(p.numel() for p in module.parameters())
 
 
 def _rows(run_dir: Path, cfg: TrainConfig, data: str, results: dict[str, dict[str, Any]], params: int, macs: int | None,
           state: dict[str, Any], date: str) -> list[dict[str, Any]]:
-    from .runs import load_state
-
-    wall = float(load_state(run_dir).get("wall_time", 0.0)) if (run_dir / "train_state.pt").exists() else None
+    wall = state.get("wall_time_s")
     rows = []
     for name, result in results.items():
         for metric in ("psnr", "ssim", "input_psnr", "input_ssim"):

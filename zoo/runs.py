@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,10 @@ def find_baseline(run_dir: Path, cfg: TrainConfig) -> Path | None:
         if same and not other.coic:
             return other_dir
     return None
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def code_version() -> str:

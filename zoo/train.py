@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from .data.mixing import MixedPatches, StepSampler, training_sources
 from .errors import ZooError
 from .factory import build_model
 from .losses import STAGE_LOSSES, get_loss
-from .runs import STATE_FILE, code_version, default_run_dir, load_state, run_config, save_state
+from .runs import STATE_FILE, default_run_dir, load_state, run_config, save_state
 from .train_config import TrainConfig
 
 
@@ -240,14 +239,8 @@ class Trainer:
         """Write the resumable state, then the exported model, each atomically (rank 0 only)."""
         if self.dist.main:
             save_state(self.run_dir / STATE_FILE, self.state_dict())
-            model = self.export_model()
-            if not hasattr(model, "zoo_build"):
-                model.zoo_build = self.model.zoo_build  # type: ignore[assignment]
-            save_model_dir(
-                model,
-                self.run_dir,
-                {"train": self.cfg.as_dict(), "run": {"step": self.step, "complete": self.step >= self.cfg.iters}},
-            )
+            run = {"step": self.step, "complete": self.step >= self.cfg.iters, "wall_time_s": self.wall_time}
+            save_model_dir(self.export_model(), self.run_dir, {"train": self.cfg.as_dict(), "run": run})
         self.last_checkpoint = self.step
         dist_utils.barrier(self.dist)
 
@@ -330,8 +323,3 @@ def _progress(enabled: bool):
     )
 
 
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-__all__ = ["Trainer", "TrainingDiverged", "code_version", "lr_factor", "utc_now"]

@@ -188,7 +188,10 @@ def training_sources(
 ) -> list[Source]:
     """The weighted training sources that `--data spec` names."""
     sources: list[Source] = []
+    weighted: set[str] = set()  # sources given an explicit weight keep it, even a real-world set
     for name, weight in parse_data(spec):
+        if weight is not None:
+            weighted.add(name)
         if name == "synthmix":
             for domain in TRAIN_DOMAINS:
                 pairs = SynthDomain(domain, synth_count, seed, "train", synth_size)
@@ -201,13 +204,9 @@ def training_sources(
     synthetic = sum(s.weight for s in sources if s.name not in REAL_WORLD)
     # CoIC's add_real_world: as many real pairs as synthetic ones, so about half of each batch is real.
     return [
-        Source(s.name, s.pairs, synthetic if s.name in REAL_WORLD and synthetic > 0 and _default(spec, s.name) else s.weight)
+        Source(s.name, s.pairs, synthetic if s.name in REAL_WORLD and synthetic > 0 and s.name not in weighted else s.weight)
         for s in sources
     ]
-
-
-def _default(spec: str, name: str) -> bool:
-    return all(w is None for n, w in parse_data(spec) if n == name)
 
 
 def evaluation_sets(
