@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader
 
 from zoo.data.layouts import open_dataset
 from zoo.data.mixing import MixedPatches, Source, StepSampler
-from zoo.data.writer import write_synth
+from zoo.data.synth import write_synth
 
 BATCH, STEPS = 8, 8
 

@@ -1,4 +1,4 @@
-"""Speed of y-matlab PSNR + SSIM: zoo.metrics against pyiqa's psnr + ssim (ycbcr) on a 512x512 pair.
+"""Speed of y-matlab PSNR + SSIM: zoo.evaluation.metrics against pyiqa's psnr + ssim (ycbcr) on a 512x512 pair.
 
 Both sides get the same float32 1x3x512x512 tensors, as a test loop would. The two benchmarks
 share a group so pytest-benchmark prints them side by side; each asserts that its numbers equal
@@ -14,7 +14,7 @@ import pyiqa
 import pytest
 import torch
 
-from zoo.metrics import score
+from zoo.evaluation.metrics import score
 
 ROUNDS = 5
 GROUP = "y-matlab psnr+ssim 512x512"

@@ -12,8 +12,8 @@ import pytest
 
 from zoo.data.mixing import MixedPatches, training_sources
 from zoo.data.synth import TRAIN_DOMAINS, synth_pair
-from zoo.train import Trainer
-from zoo.train_config import TrainConfig
+from zoo.training.config import TrainConfig
+from zoo.training.trainer import Trainer
 
 
 def _generate(count: int) -> None:

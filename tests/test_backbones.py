@@ -8,7 +8,7 @@ import torch
 import zoo
 from zoo.coic import CoICModel, ModulatedContextPoint, modulated_layers
 from zoo.errors import ZooError
-from zoo.evaluate import restore
+from zoo.evaluation.inference import restore
 
 MODELS = zoo.list_models()
 

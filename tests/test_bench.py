@@ -17,20 +17,20 @@ import yaml
 
 import zoo
 from tests.cli_runner import run_cli
-from zoo import leaderboard as lbm
 from zoo.bench import (
-    INGESTED,
-    RESUMED,
-    STORED,
-    TRAINED,
     load_matrix,
     matrix_from_dict,
     parse_shard,
     run_bench,
     shard_cells,
 )
+from zoo.bench.runner import INGESTED, RESUMED, STORED, TRAINED
 from zoo.errors import ZooError
-from zoo.results import COLUMNS, KEY, ResultsStore, make_row
+from zoo.evaluation.records import COLUMNS, KEY, make_row
+from zoo.results.boards import GAIN, build
+from zoo.results.publish import generated_line, publish
+from zoo.results.render import CSV_COLUMNS, render
+from zoo.results.store import ResultsStore
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = REPO / "benchmarks" / "matrices" / "smoke.yaml"
@@ -92,7 +92,7 @@ def test_shipped_matrices_load() -> None:
         ({"methods": ["coic", "both"]}, "unknown methods ['both']"),
         ({"seeds": []}, "'seeds' is missing or empty"),
         ({"settings": {"seed": 3}}, "set by the matrix axes"),
-        ({"settings": {"itres": 3}}, "unknown training settings ['itres']"),
+        ({"settings": {"itres": 3}}, "itres: unknown training setting"),
         ({"settings": {"iters": 0}}, "--iters 0 must be at least 1"),
         ({"sedes": [0]}, "unknown keys ['sedes']"),
     ],
@@ -144,8 +144,8 @@ def test_killed_bench_resumes_without_redoing_or_duplicating(tmp_path: Path) -> 
     parts_before = sorted(store.glob("part-*.csv"))
 
     with pytest.raises(ZooError, match="--resume"):  # an interrupted cell is not silently restarted
-        run_bench(load_matrix(matrix), runs, store, progress=False)
-    report = run_bench(load_matrix(matrix), runs, store, resume=True, progress=False)
+        run_bench(load_matrix(matrix), runs, store)
+    report = run_bench(load_matrix(matrix), runs, store, resume=True)
     assert [r.status for r in report.results] == [STORED, RESUMED]
     after = {**_snapshot(first), **{f"store/{k}": v for k, v in _snapshot(store).items() if Path(k) in {p.relative_to(store) for p in parts_before}}}
     assert after == before  # cell 1 not retrained, re-evaluated or rewritten; its rows not rewritten
@@ -156,7 +156,7 @@ def test_killed_bench_resumes_without_redoing_or_duplicating(tmp_path: Path) -> 
     assert not table.duplicated(subset=list(KEY)).any()
     assert set(table["iterations"]) == {24}
 
-    again = run_bench(load_matrix(matrix), runs, store, resume=True, progress=False)
+    again = run_bench(load_matrix(matrix), runs, store, resume=True)
     assert [r.status for r in again.results] == [STORED, STORED]
     assert sorted(store.glob("part-*.csv")) == parts
 
@@ -164,13 +164,13 @@ def test_killed_bench_resumes_without_redoing_or_duplicating(tmp_path: Path) -> 
 def test_finished_run_missing_from_the_store_is_ingested_not_retrained(tmp_path: Path) -> None:
     matrix = load_matrix(_matrix(tmp_path))
     runs, store = tmp_path / "runs", tmp_path / "results"
-    report = run_bench(matrix, runs, store, progress=False)
+    report = run_bench(matrix, runs, store)
     assert [r.status for r in report.results] == [TRAINED, TRAINED]
     # Emulate a kill between the second cell's metrics.json and its rows reaching the store.
     part = max(store.glob("part-*.csv"), key=lambda p: pd.read_csv(p)["method"].iloc[0] == "coic")
     part.unlink()
     before = _snapshot(runs)
-    report = run_bench(matrix, runs, store, progress=False)
+    report = run_bench(matrix, runs, store)
     assert [r.status for r in report.results] == [STORED, INGESTED]
     assert _snapshot(runs) == before
     assert len(ResultsStore(store).load()) == len(_raw_rows(store)) == 64
@@ -178,7 +178,7 @@ def test_finished_run_missing_from_the_store_is_ingested_not_retrained(tmp_path:
     # A run folder from other settings is never mistaken for the cell.
     other = load_matrix(_matrix(tmp_path, iters=6))
     with pytest.raises(ZooError, match="other settings than the matrix cell"):
-        run_bench(other, runs, tmp_path / "other-store", progress=False)
+        run_bench(other, runs, tmp_path / "other-store")
 
 
 def test_bench_cli_smoke_matrix_and_shards(monkeypatch, capsys, tmp_path: Path) -> None:
@@ -227,7 +227,7 @@ def _synthetic_store(root: Path) -> Path:
 
 
 def test_leaderboard_pivot_equals_hand_computed_statistics(tmp_path: Path) -> None:
-    lb = lbm.build(_synthetic_store(tmp_path / "results"))
+    lb = build(_synthetic_store(tmp_path / "results"))
     (board,) = lb.boards
     assert board.datasets == ["light", "heavy", "average"] and board.iterations == 200 and board.protocol == "y-matlab"
     mean, std, n = board.pivot("mean"), board.pivot("std"), board.pivot("n")
@@ -246,48 +246,48 @@ def test_leaderboard_pivot_equals_hand_computed_statistics(tmp_path: Path) -> No
     # CoIC − baseline: per-seed differences on the seeds both ran (0, 1, 2 for brn; seed 3 has no partner).
     for dataset in ("light", "heavy"):
         diffs = [VALUES[("brn", "coic", s)][dataset] - VALUES[("brn", "baseline", s)][dataset] for s in (0, 1, 2)]
-        assert mean.loc[("brn", "tiny", lbm.GAIN), dataset] == pytest.approx(statistics.mean(diffs))
-        assert std.loc[("brn", "tiny", lbm.GAIN), dataset] == pytest.approx(statistics.stdev(diffs))
-        assert n.loc[("brn", "tiny", lbm.GAIN), dataset] == 3
-    assert mean.loc[("idt", "tiny", lbm.GAIN), "heavy"] == pytest.approx(0.2)
+        assert mean.loc[("brn", "tiny", GAIN), dataset] == pytest.approx(statistics.mean(diffs))
+        assert std.loc[("brn", "tiny", GAIN), dataset] == pytest.approx(statistics.stdev(diffs))
+        assert n.loc[("brn", "tiny", GAIN), dataset] == 3
+    assert mean.loc[("idt", "tiny", GAIN), "heavy"] == pytest.approx(0.2)
     # Best per column: brn CoIC (with its unpaired 40 dB seed) on both sets; never a gain row.
     best = board.stats[board.stats["best"].astype(bool)]
     assert set(zip(best["backbone"], best["method"], best["eval_dataset"])) == {
         ("brn", "coic", "light"), ("brn", "coic", "heavy"), ("brn", "coic", "average"),
     }
-    assert board.rows[:3] == [("brn", "tiny", "baseline"), ("brn", "tiny", "coic"), ("brn", "tiny", lbm.GAIN)]
+    assert board.rows[:3] == [("brn", "tiny", "baseline"), ("brn", "tiny", "coic"), ("brn", "tiny", GAIN)]
 
 
 def test_leaderboard_outputs_render(tmp_path: Path) -> None:
-    lb = lbm.build(_synthetic_store(tmp_path / "results"), metric="ssim")
-    md = lbm.render(lb, "md", lbm.generated_line(lb, "zoo leaderboard --metric ssim --format md"))
+    lb = build(_synthetic_store(tmp_path / "results"), metric="ssim")
+    md = render(lb, "md", generated_line(lb, "zoo leaderboard --metric ssim --format md"))
     assert md.startswith("<!-- Generated by `zoo leaderboard --metric ssim --format md` on ")
     assert "Protocol y-matlab" in md and "| backbone | config | method | seeds | light | heavy | average |" in md
     assert "| brn | tiny | baseline | 3 | 0.3017 ± 0.0076 |" in md
     assert "**0.3300 ± 0.0468**" in md and "| brn | tiny | CoIC − baseline | 3 | +0.0050 ± 0.0046 |" in md
-    html = lbm.render(lb, "html")
+    html = render(lb, "html")
     assert "<table>" in html and "<b>0.3300 ± 0.0468</b>" in html and "<caption>Protocol y-matlab" in html
-    csv_text = lbm.render(lb, "csv")
+    csv_text = render(lb, "csv")
     assert "±" not in csv_text
     table = pd.read_csv(pd.io.common.StringIO(csv_text))
-    assert list(table.columns) == list(lbm.CSV_COLUMNS)
+    assert list(table.columns) == list(CSV_COLUMNS)
     row = table[(table["backbone"] == "brn") & (table["method"] == "baseline") & (table["eval_dataset"] == "light")].iloc[0]
     assert row["mean"] == pytest.approx(0.301667, abs=1e-6) and row["n"] == 3 and row["std"] == pytest.approx(0.007638, abs=1e-6)
-    assert set(table["method"]) == {"baseline", "coic", lbm.GAIN}
-    text = lbm.render(lb, "table")
+    assert set(table["method"]) == {"baseline", "coic", GAIN}
+    text = render(lb, "table")
     assert "CoIC − baseline" in text and "0.3300 ± 0.0468*" in text
 
 
 def test_leaderboard_names_what_the_store_has(tmp_path: Path) -> None:
     store = _synthetic_store(tmp_path / "results")
     with pytest.raises(ZooError, match=r"no eval_dataset 'rain200h'; it has: heavy, light"):
-        lbm.build(store, datasets=["rain200h"])
+        build(store, datasets=["rain200h"])
     with pytest.raises(ZooError, match=r"no metric 'niqe'; it has: psnr, ssim"):
-        lbm.build(store, metric="niqe")
+        build(store, metric="niqe")
     with pytest.raises(ZooError, match=r"no source 'reported'; it has: measured"):
-        lbm.build(store, source="reported", reported=tmp_path / "none")
+        build(store, source="reported", reported=tmp_path / "none")
     with pytest.raises(ZooError, match="no rows in the results store"):
-        lbm.build(tmp_path / "empty")
+        build(tmp_path / "empty")
 
 
 def test_leaderboard_cli_writes_md_csv_html_and_plot(monkeypatch, capsys, tmp_path: Path) -> None:
@@ -307,7 +307,7 @@ def test_leaderboard_cli_writes_md_csv_html_and_plot(monkeypatch, capsys, tmp_pa
 
 
 def test_publish_writes_generated_files(tmp_path: Path) -> None:
-    written = lbm.publish(_synthetic_store(tmp_path / "results"), tmp_path / "lb" / "synthmix-cpu")
+    written = publish(_synthetic_store(tmp_path / "results"), tmp_path / "lb" / "synthmix-cpu")
     assert [p.name for p in written] == ["synthmix-cpu.md", "synthmix-cpu.csv", "synthmix-cpu.png"]
     md = written[0].read_text()
     assert "Do not edit by hand" in md and f"--format md --out {tmp_path / 'lb' / 'synthmix-cpu.md'}" in md
@@ -320,9 +320,9 @@ def test_reported_official_drsformer_rows() -> None:
     assert len(table) == 12 and set(table["source"]) == {"reported"} and set(table["protocol"]) == {"coic-paper"}
     assert table["citation"].str.startswith("Schizophreni/CoIC README @ 8c99e73 (ICLR 2024 official code)").all()
     assert table["citation"].str.contains("ambiguous").all() and set(table["train_data"]) == {"mix5+spa"}
-    lb = lbm.build(Path("no-store"), source="reported", reported=REPORTED)
+    lb = build(Path("no-store"), source="reported", reported=REPORTED)
     (board,) = lb.boards
-    gain = board.pivot("mean").loc[("drsformer", "paper", lbm.GAIN)]
+    gain = board.pivot("mean").loc[("drsformer", "paper", GAIN)]
     expected = {"rain200l": 0.38, "rain200h": 1.04, "rain800": 0.88, "did": 0.11, "ddn": 0.23, "spa": 0.57}
     for dataset, value in expected.items():
         assert gain[dataset] == pytest.approx(value, abs=1e-9)

@@ -9,8 +9,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 import zoo
-from zoo.convert import convert_official
 from zoo.errors import CheckpointError, UnknownNameError
+from zoo.models.convert import convert_official
 
 
 @pytest.mark.parametrize("kind", ["baseline", "coic"])
@@ -55,7 +55,7 @@ def test_corrupt_and_pickled_checkpoints_are_refused(official_dir: Path, tmp_pat
 
 
 def test_model_folder_of_another_config_or_corrupt_file(tmp_path: Path) -> None:
-    from zoo.checkpoint import save_model_dir
+    from zoo.models.checkpoint import save_model_dir
 
     save_model_dir(zoo.create_model("brn", config="tiny"), tmp_path / "tiny")
     paper = zoo.create_model("brn", config="paper")

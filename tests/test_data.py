@@ -13,8 +13,7 @@ import pytest
 from tests.fixtures_datasets import build_ddn, build_rain200, build_rain800, build_side_by_side, build_spa_train
 from zoo.data.layouts import open_dataset
 from zoo.data.mixing import MixedPatches, Source, StepSampler, parse_data, training_sources
-from zoo.data.synth import DOMAINS, SynthDomain, psnr_uint8, synth_pair
-from zoo.data.writer import write_synth
+from zoo.data.synth import DOMAINS, SynthDomain, psnr_uint8, synth_pair, write_synth
 from zoo.errors import UnknownNameError, ZooError
 
 

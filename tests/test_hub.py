@@ -24,10 +24,11 @@ from torch import nn
 import zoo
 from tests.cli_runner import run_cli
 from tests.hub_server import HubServer
-from zoo.checkpoint import save_model_dir
 from zoo.errors import CheckpointError, UnknownNameError, ZooError
-from zoo.hub import build_model_card, pull, push_run
-from zoo.pretrained import PretrainedCfg, list_pretrained, pretrained_cfg
+from zoo.models.card import build_model_card
+from zoo.models.checkpoint import save_model_dir
+from zoo.models.hub import pull, push_run
+from zoo.models.pretrained import PretrainedCfg, list_pretrained, pretrained_cfg
 
 REPO = "org/brn-test"
 PACKAGE = Path(__file__).resolve().parents[1] / "zoo"
@@ -393,7 +394,7 @@ def test_table_hash_mismatch_is_refused(run, hub: HubServer, monkeypatch: pytest
             "encoder.safetensors": None,
         },
     )
-    from zoo import pretrained
+    from zoo.models import pretrained
 
     monkeypatch.setitem(pretrained._PRETRAINED, cfg.name, cfg)
     with pytest.raises(
@@ -411,7 +412,7 @@ def test_table_hash_mismatch_is_refused(run, hub: HubServer, monkeypatch: pytest
 
 @pytest.mark.parametrize("kind", ["baseline", "coic"])
 def test_official_tags_round_trip(kind: str, official_dir: Path, tmp_path: Path, hub: HubServer) -> None:
-    from zoo.convert import convert_official
+    from zoo.models.convert import convert_official
 
     cfg = pretrained_cfg(f"brn.official_{kind}")
     local, _ = convert_official(official_dir / f"brn_{kind}.pth", "brn", tmp_path / kind)
@@ -419,7 +420,7 @@ def test_official_tags_round_trip(kind: str, official_dir: Path, tmp_path: Path,
     converted = hashlib.sha256((tmp_path / kind / "config.json").read_bytes()).hexdigest()
     assert converted == cfg.files["config.json"], (
         f"`zoo convert` now writes another config.json for {cfg.name} ({converted}); if that is intended, "
-        "record the new sha256 in zoo/pretrained.py and publish the repository again"
+        "record the new sha256 in zoo/models/pretrained.py and publish the repository again"
     )
     push_run(tmp_path / kind, cfg.hf_hub_id, token="hf_dummy")
     snapshot = pull(cfg.name)  # verifies every file: the table's hash where recorded, the Hub's otherwise
@@ -509,7 +510,7 @@ def test_cli_push_and_pull(run, hub: HubServer, monkeypatch, capsys) -> None:
 
 
 def test_cli_derain(tmp_path: Path, monkeypatch, capsys) -> None:
-    pytest.importorskip("zoo.evaluate")
+    pytest.importorskip("zoo.evaluation")
     import numpy as np
     from PIL import Image
 
@@ -535,8 +536,8 @@ def test_cli_derain(tmp_path: Path, monkeypatch, capsys) -> None:
     assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png"]
     restored = np.asarray(Image.open(out / "a.png"))
     assert restored.shape == (40, 52, 3)
-    from zoo.cli_hub import read_image
-    from zoo.evaluate import restore
+    from zoo.data.images import read_photo as read_image
+    from zoo.evaluation.inference import restore
 
     with torch.no_grad():
         expected = restore(model, read_image(photos / "a.jpg"))

@@ -2,7 +2,7 @@
 
 The references below are float64 numpy/scipy transcriptions of the published procedures (MATLAB's
 rgb2ycbcr + Wang's SSIM_index with filter2 'valid'; CoIC's evaluation.py), independent of the
-implementation in zoo.metrics, on fixed seeded image pairs. pyiqa, the ecosystem reference, is
+implementation in zoo.evaluation.metrics, on fixed seeded image pairs. pyiqa, the ecosystem reference, is
 checked too, and so is the YIQ-vs-BT.601 trap that makes Python numbers ~1.3 dB lower than papers.
 """
 
@@ -23,7 +23,7 @@ import scipy.signal
 import torch
 
 from zoo.errors import UnknownNameError, ZooError
-from zoo.metrics import NIQE_PARAMS_PATH, PROTOCOLS, get_protocol, list_protocols, niqe, score, score_batch
+from zoo.evaluation.metrics import NIQE_PARAMS_PATH, PROTOCOLS, get_protocol, list_protocols, niqe, score, score_batch
 
 PSNR_TOL = 1e-4
 SSIM_TOL = 1e-5
@@ -330,7 +330,7 @@ NIQE_SCRIPT = textwrap.dedent(
     socket.create_connection = refuse
 
     import numpy as np
-    import zoo.metrics as metrics
+    import zoo.evaluation.metrics as metrics
 
     lazy = "pyiqa" not in sys.modules
     from skimage import data
@@ -360,7 +360,7 @@ def test_niqe_offline_with_packaged_prior(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     values = json.loads(done.stdout.strip().splitlines()[-1])
-    assert values["lazy"], "importing zoo.metrics must not import pyiqa"
+    assert values["lazy"], "importing zoo.evaluation.metrics must not import pyiqa"
     assert values["clean"] == pytest.approx(3.06, abs=0.02)  # pyiqa/BasicSR value for astronaut
     assert values["noisy"] > values["clean"] + 5
     assert not any(torch_home.rglob("*")), "nothing may be downloaded or cached"

@@ -87,7 +87,7 @@ def test_momentum_update_moves_key_towards_query() -> None:
 
 
 def test_model_folder_round_trip(tmp_path) -> None:
-    from zoo.checkpoint import save_model_dir
+    from zoo.models.checkpoint import save_model_dir
 
     model = zoo.create_model("brn", coic=True).eval()
     save_model_dir(model, tmp_path / "m")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from zoo.results import COLUMNS, KEY, ResultsStore, make_row
+from zoo.evaluation.records import COLUMNS, KEY, make_row
+from zoo.results.store import ResultsStore
 
 WRITERS, APPENDS, ROWS = 4, 5, 6
 

@@ -15,8 +15,9 @@ import torch
 from safetensors.torch import load_file
 
 from zoo.errors import ZooError
-from zoo.train import Trainer, TrainingDiverged, lr_factor
-from zoo.train_config import TrainConfig
+from zoo.training.config import TrainConfig
+from zoo.training.optim import lr_factor
+from zoo.training.trainer import Trainer, TrainingDiverged
 
 FAST = ["--batch", "4", "--crop", "32", "--set", "synth_count=8", "--set", "synth_size=48", "--no-evaluate", "--no-progress"]
 
@@ -86,12 +87,12 @@ def _tiny(tmp_path: Path, **changes) -> Trainer:
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     trainer = _tiny(tmp_path, iters=6, stage1_iters=2)
-    trainer.fit(progress=False, stop_after=3)
+    trainer.fit(stop_after=3)
     trainer.checkpoint()
     good = {k: v.clone() for k, v in _weights(tmp_path / "run").items()}
     monkeypatch.setattr(trainer, "restoration", lambda outputs, target, rainy: outputs[0].sum() * float("nan"))
     with pytest.raises(TrainingDiverged, match="last good checkpoint \\(step 3\\)"):
-        trainer.fit(progress=False)
+        trainer.fit()
     kept = _weights(tmp_path / "run")
     assert all(torch.equal(good[k], kept[k]) for k in good)
 
@@ -108,7 +109,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path: Path, monkeypat
 def test_bad_options_are_clear(tmp_path: Path, changes: dict, message: str) -> None:
     with pytest.raises(ZooError, match=message):
         trainer = _tiny(tmp_path, iters=2, **changes)
-        trainer.fit(progress=False)
+        trainer.fit()
 
 
 def test_resume_on_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
@@ -118,7 +119,7 @@ def test_resume_on_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
 
 def test_existing_run_is_not_overwritten(tmp_path: Path) -> None:
     trainer = _tiny(tmp_path, iters=1, stage1_iters=0)
-    trainer.fit(progress=False)
+    trainer.fit()
     with pytest.raises(ZooError, match="--resume"):
         _tiny(tmp_path, iters=1)
 
@@ -139,6 +140,6 @@ def test_learning_rate_schedules() -> None:
 def test_stage_one_leaves_coic_parts_untouched(tmp_path: Path) -> None:
     trainer = _tiny(tmp_path, iters=2, stage1_iters=2)
     before = {k: v.clone() for k, v in trainer.model.encoder.state_dict().items()}
-    trainer.fit(progress=False)
+    trainer.fit()
     after = trainer.model.encoder.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)

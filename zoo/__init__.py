@@ -8,13 +8,12 @@ Public API, shaped like timm's:
     zoo.coicify(any_plain_model, dim_z=128)    # CoIC for a model the registry has never seen
 """
 
-from .coic import CoICModel, ContextPoint, coicify
+from .catalog import list_models, model_info, register_backbone
+from .coic import CoICModel, coicify
 from .errors import ZooError
-from .factory import create_model
-from .pretrained import list_pretrained, load_pretrained, pretrained_cfg
-from .registry import list_models, model_info, register_backbone
-
-__version__ = "0.1.0"
+from .layers import ContextPoint
+from .models import create_model, list_pretrained, load_pretrained, pretrained_cfg
+from .version import __version__
 
 __all__ = [
     "CoICModel",

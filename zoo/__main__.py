@@ -1,5 +1,5 @@
-"""`python -m zoo ...` runs the CLI (and is what `torchrun -m zoo train ...` calls)."""
+"""`python -m zoo` runs the command line (as `torchrun -m zoo train ...` does for DDP)."""
 
-from .cli import main
+from .cli.app import main
 
 main()

@@ -32,8 +32,7 @@ import torch.nn.functional as F
 from timm.layers import LayerNorm2d
 from torch import Tensor, nn
 
-from ..coic.modulation import ContextPoint, PlainConv2d
-from .layers import pad_to_multiple
+from ..layers import ContextPoint, PlainConv2d, pad_to_multiple
 
 NormType = Literal["with_bias", "bias_free"]
 

@@ -57,8 +57,7 @@ import torch.nn.functional as F
 from timm.layers import DropPath, trunc_normal_
 from torch import Tensor, nn
 
-from ..coic.modulation import ContextPoint, PlainConv2d
-from .layers import pad_to_multiple
+from ..layers import ContextPoint, PlainConv2d, pad_to_multiple
 
 PatchOrder = Literal["official", "spatial"]
 

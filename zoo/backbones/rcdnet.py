@@ -201,7 +201,7 @@ class RCDNet(nn.Module):
     def forward_stages(self, x: Tensor) -> RCDNetStages:
         """All intermediate estimates for a rainy [0, 1] image x, rescaled to [0, 1] units.
 
-        For the official multi-stage loss (`zoo.losses.rcdnet_stages`). Under a coicified model call it
+        For the official multi-stage loss (`zoo.training.losses.rcdnet_stages`). Under a coicified model call it
         inside `zoo.coic.context_of(model).use(z)` like `forward`.
         """
         b0, backgrounds, rains = self._unfold(x * PIXEL_SCALE)

@@ -1,8 +1,8 @@
-"""The built-in backbones' registrations, one small module each.
+"""The catalog: the backbone registry and one card (registration module) per backbone.
 
 Registration is kept apart from the architecture files (which hold architecture only), and each
-builder imports its architecture lazily, so a broken backbone never breaks the others. Every module
-in this package is imported on first use of the registry.
+card's builder imports its architecture lazily, so a broken backbone never breaks the others.
+Importing this package registers every card in it.
 """
 
 from __future__ import annotations
@@ -10,5 +10,10 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+from .registry import BackboneSpec, list_models, model_info, register_backbone
+
 for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
+    if _module.name != "registry":
+        importlib.import_module(f"{__name__}.{_module.name}")
+
+__all__ = ["BackboneSpec", "list_models", "model_info", "register_backbone"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from torch import nn
 
-from ..registry import register_backbone
+from .registry import register_backbone
 
 
 @register_backbone(

@@ -1,14 +1,13 @@
 """CoIC: the instance-level modulation (CoI-M), its encoder and its contrastive training signal."""
 
+from ..layers import ContextPoint, PlainConv2d
 from .encoder import MomentumEncoder, RainDetailEncoder
 from .model import CoICModel
 from .modulation import (
-    ContextPoint,
     ModulatedContextPoint,
     ModulatedConv2d,
     ModulatedConvTranspose2d,
     ModulationContext,
-    PlainConv2d,
     coicify,
     context_of,
     modulated_layers,

@@ -15,6 +15,15 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..errors import UnknownNameError
+
+ENCODER_CONFIGS: dict[str, dict[str, int]] = {
+    # Paper: the official FeatureExtract(3, 32, 128) fed 128x128 images.
+    "paper": {"width": 32, "dim_z": 128, "size": 128},
+    # Tiny: a quarter of the encoder's work per image so a CoIC train step stays CPU-friendly.
+    "tiny": {"width": 16, "dim_z": 64, "size": 64},
+}
+
 
 class ResBlock(nn.Module):
     """Stride-2 residual block with batch norm and LeakyReLU(0.1), as in the official encoder."""
@@ -87,3 +96,13 @@ class MomentumEncoder(nn.Module):
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         return self.encoder(x)
+
+
+def build_encoder(config: str = "tiny", **overrides: int | None) -> tuple[RainDetailEncoder, int]:
+    """The encoder of encoder-config `config` and its input size."""
+    if config not in ENCODER_CONFIGS:
+        raise UnknownNameError(f"unknown encoder config '{config}'; choose one of: {', '.join(ENCODER_CONFIGS)}")
+    settings = dict(ENCODER_CONFIGS[config])
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    encoder = RainDetailEncoder(width=settings["width"], dim_z=settings["dim_z"])
+    return encoder, settings["size"]

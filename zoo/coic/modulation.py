@@ -31,6 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..layers import ContextPoint
+
 Layout = Literal["official", "corrected"]
 LAYOUTS: tuple[str, ...] = ("official", "corrected")
 
@@ -200,29 +202,6 @@ class ModulatedConvTranspose2d(nn.ConvTranspose2d, _Modulated):
         return torch.func.vmap(one)(x, kernels)
 
 
-class ContextPoint(nn.Module):
-    """Marks where a Transformer lets z in (where its attention input is formed); identity until coicified.
-
-    `mode="add"` adds an embedding of z there (DRSformer); `mode="mean"` averages the features with
-    it (IDT). `channel_dim` is the axis that holds the `channels` features (1 for NCHW maps, -1 for
-    token sequences).
-    """
-
-    def __init__(self, channels: int, mode: Literal["add", "mean"] = "add", channel_dim: int = 1) -> None:
-        super().__init__()
-        if mode not in ("add", "mean"):
-            raise ValueError(f"ContextPoint mode must be 'add' or 'mean', got {mode!r}")
-        self.channels = channels
-        self.mode = mode
-        self.channel_dim = channel_dim
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x
-
-    def extra_repr(self) -> str:
-        return f"channels={self.channels}, mode={self.mode}, channel_dim={self.channel_dim}"
-
-
 class ModulatedContextPoint(ContextPoint):
     """A ContextPoint that lets z in: x + SiLU->Linear(z), or the mean of both."""
 
@@ -250,17 +229,6 @@ class ModulatedContextPoint(ContextPoint):
         shape[self.channel_dim] = self.channels
         e = e.reshape(shape)
         return x + e if self.mode == "add" else (x + e) / 2
-
-
-class PlainConv2d(nn.Conv2d):
-    """A Conv2d that `coicify` leaves plain although its kernel is larger than 1x1.
-
-    For the convolutions the official CoIC code builds as plain `nn.Conv2d` rather than `TConv`
-    (IDT's local position convolutions, DRSformer's depthwise qkv convolution): marking them keeps
-    our CoIC models layer-for-layer equal to the official ones.
-    """
-
-    coic_modulate = False
 
 
 MODULATED_TYPES = (ModulatedConv2d, ModulatedConvTranspose2d, ModulatedContextPoint)

@@ -1,4 +1,4 @@
-"""Strict reading of the images in a deraining dataset.
+"""Reading images: strictly for dataset files, leniently for photos to derain; writing restored PNGs.
 
 PSNR/SSIM protocols assume 8-bit RGB on both sides of a pair. The official CoIC code reads with
 `cv2.imread`, which silently turns grayscale into three equal channels and squeezes 16-bit PNGs into
@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from zoo.errors import DatasetError
+from ..errors import DatasetError, ZooError
+
+if TYPE_CHECKING:
+    from torch import Tensor
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 """File suffixes (lower case) that count as images when a folder is listed."""
@@ -125,3 +129,44 @@ def rainy_half_votes(paths: list[Path], sample: int = 16) -> tuple[int, int, lis
         else:
             right += 1
     return left, right, errors
+
+
+def read_photo(path: Path) -> Tensor:
+    """A photo to derain as a 1 x 3 x H x W float tensor in [0, 1].
+
+    Unlike `read_rgb` (dataset files, where anything but 8-bit RGB means a broken release), a photo
+    is taken as it comes: EXIF rotation applied, alpha dropped, grayscale and 16-bit scaled to RGB.
+    """
+    import torch
+    from PIL import ImageOps
+
+    try:
+        with Image.open(path) as image:
+            image = ImageOps.exif_transpose(image)
+            if image.mode.startswith("I"):  # 16/32-bit grayscale: scale instead of clipping at 255
+                gray = np.asarray(image, dtype=np.float32) / 65535.0
+                pixels = np.repeat(gray.clip(0.0, 1.0)[..., None], 3, axis=2)
+            else:
+                pixels = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+    except (
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+        struct.error,
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+    ) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise ZooError(f"{path}: not a readable image ({reason})") from None
+    return torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1).unsqueeze(0)
+
+
+def write_png(image: Tensor, path: Path) -> None:
+    """Save a restored image (1 x 3 x H x W or 3 x H x W in [0, 1]) as 8-bit RGB PNG, atomically."""
+    from .._atomic import atomic_write
+
+    if image.dim() == 4:
+        image = image[0]
+    pixels = image.detach().float().clamp(0, 1).mul(255).round().to("cpu").byte().permute(1, 2, 0).numpy()
+    atomic_write(path, lambda tmp: Image.fromarray(pixels, "RGB").save(tmp, format="PNG"))

@@ -19,18 +19,12 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset, Sampler
 
-from ..errors import DatasetError, UnknownNameError, ZooError
+from ..errors import DatasetError, ZooError
+from .layouts import open_dataset
+from .spec import REAL_WORLD, dataset_root, parse_data
 from .synth import HELD_OUT_DOMAINS, TRAIN_DOMAINS, SynthDomain
 
 PairSource = Sequence[tuple[np.ndarray, np.ndarray]]
-
-REAL_DATASETS = ("rain200l", "rain200h", "rain800", "did", "ddn", "spa")
-PRESETS = {
-    "mix5": ("rain200l", "rain200h", "rain800", "did", "ddn"),
-    "mix5+spa": ("rain200l", "rain200h", "rain800", "did", "ddn", "spa"),
-}
-REAL_WORLD = ("spa",)
-
 
 @dataclass(frozen=True)
 class Source:
@@ -134,49 +128,6 @@ class StepSampler(Sampler[int]):
             yield from range(first, first + self.batch)
 
 
-def parse_data(spec: str) -> list[tuple[str, float | None]]:
-    """'synthmix' | 'mix5' | 'mix5+spa' | 'rain200l,ddn:2,...' -> [(name, weight or None)]."""
-    if spec in PRESETS:
-        return [(name, None) for name in PRESETS[spec]]
-    entries: list[tuple[str, float | None]] = []
-    for part in spec.split(","):
-        part = part.strip().lower()
-        if not part:
-            continue
-        name, _, weight = part.partition(":")
-        if name not in ("synthmix", "paired", *REAL_DATASETS):
-            raise UnknownNameError(
-                f"unknown dataset '{name}' in --data; use synthmix, {', '.join(PRESETS)}, paired (--root is the folder) "
-                f"or any of: {', '.join(REAL_DATASETS)}"
-            )
-        try:
-            entries.append((name, float(weight) if weight else None))
-        except ValueError:
-            raise ZooError(f"--data entry '{part}': weight '{weight}' is not a number (use name:2.0)") from None
-    if not entries:
-        raise ZooError("--data is empty; use synthmix, mix5, or dataset names such as rain200l,rain200h")
-    return entries
-
-
-def dataset_root(root: Path | None, name: str, overrides: dict[str, Path] | None = None) -> Path:
-    """Where dataset `name` lives: an explicit override, else the matching folder under --root."""
-    if overrides and name in overrides:
-        return overrides[name]
-    if root is None:
-        raise ZooError(f"dataset '{name}' needs --root DIR (a folder per dataset), or use --data synthmix")
-    if name == "paired":
-        return Path(root)  # a generic rain/norain (or input/target) folder is the root itself
-    from .layouts import find_datasets
-
-    found = find_datasets(root)
-    if name not in found:
-        raise DatasetError(
-            f"{root}: no folder for '{name}' found (found: {', '.join(sorted(found)) or 'none'}); "
-            f"place it at {Path(root) / name} or run `zoo data check {root}`"
-        )
-    return found[name]
-
-
 def training_sources(
     spec: str,
     root: Path | None = None,
@@ -197,8 +148,6 @@ def training_sources(
                 pairs = SynthDomain(domain, synth_count, seed, "train", synth_size)
                 sources.append(Source(f"synthmix/{domain}", pairs, 1.0 if weight is None else weight))
             continue
-        from .layouts import open_dataset
-
         pairs = open_dataset(name, dataset_root(root, name, overrides), "train", allow_partial=allow_partial)
         sources.append(Source(name, pairs, float(len(pairs)) if weight is None else weight * len(pairs)))
     synthetic = sum(s.weight for s in sources if s.name not in REAL_WORLD)
@@ -225,7 +174,5 @@ def evaluation_sets(
             for domain in (*TRAIN_DOMAINS, *HELD_OUT_DOMAINS):
                 sets[domain] = SynthDomain(domain, synth_count, seed, "test", synth_size)
             continue
-        from .layouts import open_dataset
-
         sets[name] = open_dataset(name, dataset_root(root, name, overrides), "test", allow_partial=allow_partial)
     return sets

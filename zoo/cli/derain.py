@@ -1,0 +1,113 @@
+"""`zoo derain`: restore photos with a published or local model, one PNG per input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from ..errors import ZooError
+from .progress import make_progress
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _expand(images: list[Path]) -> list[Path]:
+    from ..data.images import is_image_file
+
+    files: list[Path] = []
+    for path in images:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and is_image_file(p))
+            if not found:
+                raise ZooError(f"{path}: folder holds no images (.png, .jpg, .jpeg, .bmp, .tif, .tiff, .webp)")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise ZooError(f"{path}: no such file or folder")
+    return files
+
+
+def _outputs(files: list[Path], out: Path) -> list[Path]:
+    """One PNG per input under `out`, `<stem>.png`, numbered on name clashes, never an input file."""
+    inputs = {f.resolve() for f in files}
+    taken: set[Path] = set()
+    targets: list[Path] = []
+    for file in files:
+        target = out / f"{file.stem}.png"
+        number = 2
+        while target in taken:
+            target = out / f"{file.stem}-{number}.png"
+            number += 1
+        if target.resolve() in inputs:
+            raise ZooError(f"{target}: is an input image and would be overwritten; choose another --out folder")
+        taken.add(target)
+        targets.append(target)
+    return targets
+
+
+def _check_model_name(model: str) -> None:
+    if model.startswith(("hf-hub:", "local-dir:")) or "." in model:
+        return
+    from ..models.pretrained import list_pretrained
+
+    tags = list_pretrained(f"{model}.*")
+    hint = f"published: {', '.join(tags)}" if tags else "`zoo pull` lists none for it yet"
+    raise ZooError(
+        f"--model {model} is an untrained architecture; name published weights ({hint}), "
+        f"hf-hub:ORG/REPO, or a model folder as local-dir:PATH"
+    )
+
+
+def derain(
+    images: list[Path] = typer.Argument(..., help="Image files or folders of images."),
+    model: str = typer.Option(..., "--model", "-m", help="brn.coic_synthmix, hf-hub:ORG/REPO or local-dir:PATH."),
+    out: Path = typer.Option(Path("derained"), "--out", "-o", help="Folder for the restored PNGs."),
+    tile: int | None = typer.Option(None, "--tile", min=16, help="Process large images in N x N tiles (saves memory)."),
+    overlap: int = typer.Option(32, "--overlap", min=0, help="Overlap of neighbouring tiles, in pixels."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:i]."),
+) -> None:
+    """Derain photos with a pretrained or local model; writes one PNG per input."""
+    import torch
+
+    from ..data.images import read_photo, write_png
+    from ..evaluation.inference import restore
+    from ..models.factory import create_model
+
+    files = _expand(images)
+    targets = _outputs(files, out)
+    _check_model_name(model)
+    if tile is not None and not 0 <= overlap < tile:
+        raise ZooError(f"--overlap {overlap} must be at least 0 and smaller than --tile {tile}")
+    dev = torch.device(
+        "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
+    )
+    net = create_model(model).eval().to(dev)
+
+    failures: list[str] = []
+    written = 0
+    with make_progress(len(files) >= 2, err_console, transient=True) as progress:
+        task = progress.add_task("deraining", total=len(files))
+        for source, target in zip(files, targets):
+            progress.update(task, description=f"deraining {source.name}")
+            try:
+                image = read_photo(source).to(dev)
+            except ZooError as err:
+                failures.append(str(err))
+                err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+            else:
+                with torch.inference_mode():
+                    restored = restore(net, image, tile=tile, overlap=overlap)
+                write_png(restored, target)
+                written += 1
+            progress.advance(task)
+    console.print(f"restored {written} of {len(files)} image(s) with {model} -> {out}", highlight=False)
+    if failures:
+        raise ZooError(f"{len(failures)} of {len(files)} input(s) could not be read; see the lines above")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("derain")(derain)

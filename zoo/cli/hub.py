@@ -1,0 +1,60 @@
+"""CLI commands about published models on the Hugging Face Hub: `zoo push`, `zoo pull`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def push(
+    run_dir: Path = typer.Argument(
+        ..., help="Run or model folder (config.json + model.safetensors [+ encoder.safetensors])."
+    ),
+    repo: str = typer.Option(..., "--repo", "-r", help="Hub repository ORG/NAME, e.g. coic-zoo/brn.coic_synthmix."),
+    private: bool = typer.Option(False, "--private", help="Create the repository as private."),
+) -> None:
+    """Upload a run to the Hugging Face Hub with a generated model card (HF_ENDPOINT and HF_TOKEN apply)."""
+    from ..models.hub import push_run
+
+    url = push_run(run_dir, repo, private=private)
+    console.print(f"pushed {run_dir} -> {url}; load it with zoo.create_model('hf-hub:{repo}')", highlight=False)
+
+
+def pull(
+    model_id: str = typer.Argument(..., help="Pretrained tag (brn.coic_synthmix), ORG/REPO or hf-hub:ORG/REPO."),
+    revision: str | None = typer.Option(
+        None, "--revision", help="Branch, tag or commit (default: main or the table's pin)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Download again even if cached (repairs a corrupt cache)."),
+) -> None:
+    """Download a model into the Hugging Face cache and check every file's sha256."""
+    from ..models.files import MODEL_FILES, sha256_file
+    from ..models.hub import pull as pull_model
+
+    folder = pull_model(model_id, revision=revision, force=force)
+    table = Table(title=f"{model_id} (sha256 verified)")
+    table.add_column("file")
+    table.add_column("bytes", justify="right")
+    table.add_column("sha256", no_wrap=True)
+    for file in MODEL_FILES:
+        path = folder / file
+        if path.is_file():
+            table.add_row(file, f"{path.stat().st_size:,}", sha256_file(path))
+    console.print(table)
+    console.print(f"cached in {folder}; load it with zoo.create_model('{_load_name(model_id)}')", highlight=False)
+
+
+def _load_name(model_id: str) -> str:
+    if model_id.startswith("hf-hub:") or "/" not in model_id:
+        return model_id
+    return f"hf-hub:{model_id}"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("push")(push)
+    app.command("pull")(pull)

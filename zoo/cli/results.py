@@ -1,0 +1,126 @@
+"""CLI commands about the results store: `zoo bench` (fill it) and `zoo leaderboard` (read it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from ..errors import ZooError
+from ..results.store import DEFAULT_STORE
+from .progress import make_progress
+
+console = Console()
+notes = Console(stderr=True)  # status lines, kept out of a leaderboard printed to stdout
+
+
+def bench(
+    matrix: Path = typer.Argument(..., help="Matrix YAML: backbones, methods, data, seeds, config, settings."),
+    shard: str | None = typer.Option(None, "--shard", help="i/n: run only the cells whose index % n == i-1 (1 <= i <= n)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue cells interrupted mid-training from their last checkpoint."),
+    store: Path = typer.Option(DEFAULT_STORE, "--store", help="Results store folder the rows are appended to."),
+    runs: Path | None = typer.Option(None, "--runs", help="Folder of the run directories (default runs/<matrix name>)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="List the shard's cells and their state; train nothing."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+) -> None:
+    """Train and evaluate every cell of a matrix (backbone x method x data x seed) into the results store.
+
+    Finished cells are skipped: a killed bench re-run with --resume neither redoes nor duplicates them.
+
+    Shards (--shard 1/n ... n/n) share one --store, or their store folders are copied together.
+    """
+    from ..bench import default_runs, load_matrix, parse_shard, plan, run_bench
+
+    spec = load_matrix(matrix)
+    part = parse_shard(shard)
+    runs_root = runs if runs is not None else default_runs(spec)
+    if dry_run:
+        planned = plan(spec, runs_root, store, part)
+        for cell, state in planned:
+            console.print(f"{cell.index:4d}  {cell.name:<45} {state}", highlight=False)
+        console.print(f"{len(planned)} cells ({'shard ' + shard if shard else 'whole matrix'}); runs in {runs_root}, store {store}")
+        return
+    with make_progress(progress, console) as bar:
+        report = run_bench(
+            spec, runs_root, store, part, resume=resume, progress=bar,
+            on_cell=lambda result: bar.console.print(cell_line(result), highlight=False),
+        )
+    counts: dict[str, int] = {}
+    for result in report.results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in counts.items()) or "no cells"
+    console.print(f"bench {spec.name}{' shard ' + shard if shard else ''}: {summary}; rows in {store}")
+    if report.failed:
+        names = ", ".join(r.cell.name for r in report.failed)
+        raise ZooError(f"{len(report.failed)} cell(s) failed: {names}; fix the cause and re-run with --resume")
+
+
+def leaderboard(
+    store: Path = typer.Option(DEFAULT_STORE, "--store", help="Results store folder."),
+    dataset: list[str] = typer.Option([], "--dataset", help="Only these test sets (repeatable)."),
+    metric: str = typer.Option("psnr", "--metric", help="psnr, ssim, input_psnr, input_ssim or niqe."),
+    source: str = typer.Option("measured", "--source", help="measured, reported or all."),
+    protocol: str | None = typer.Option(None, "--protocol", help="Only numbers computed under this protocol."),
+    backbone: list[str] = typer.Option([], "--backbone", help="Only these backbones (repeatable)."),
+    reported: Path = typer.Option(Path("leaderboards/reported"), "--reported", help="Folder of reported-number CSVs."),
+    fmt: str | None = typer.Option(None, "--format", help="table, md, csv or html (default: from --out's suffix, else table)."),
+    out: Path | None = typer.Option(None, "--out", help="Write to this file instead of the terminal."),
+    plot_path: Path | None = typer.Option(None, "--plot", help="Also draw the CoIC gain per backbone and test set (PNG)."),
+) -> None:
+    """Leaderboard of the results store: mean ± std over seeds, CoIC − baseline per backbone, best marked."""
+    from ..results.boards import build
+    from ..results.plot import plot
+    from ..results.publish import command_line, generated_line, write
+    from ..results.render import infer_format, render, rich_tables
+
+    fmt = infer_format(fmt, out)
+    lb = build(store, metric=metric, datasets=dataset, source=source, protocol=protocol, backbones=backbone, reported=reported)
+    command = command_line(store, fmt, out, metric, dataset, source, protocol, backbone, reported, plot_path)
+    if out is not None:
+        write(lb, fmt, out, command)
+        notes.print(f"wrote {out}")
+    elif fmt == "table":
+        # Into a pipe or file, do not squeeze the table into 80 columns.
+        from rich.measure import Measurement
+
+        shown = console if console.is_terminal else Console(width=max(console.width, 240))
+        for table in rich_tables(lb):
+            shown.print(table)
+            need = Measurement.get(shown, shown.options.update_width(10_000), table).maximum
+            if need > shown.width:
+                notes.print(
+                    f"note: the table needs {need} columns and was cut to {shown.width}; widen the terminal, "
+                    "pick test sets with --dataset, or use --format md", style="yellow",
+                )
+    else:
+        typer.echo(render(lb, fmt, generated_line(lb, command) if fmt != "csv" else None), nl=False)
+    if plot_path is not None:
+        plot(lb, plot_path)
+        notes.print(f"wrote {plot_path}")
+
+
+def cell_line(result: Any) -> str:
+    """One console line per finished bench cell (a `zoo.bench.CellResult`)."""
+    from ..bench.runner import EVALUATED, FAILED, INGESTED, RESUMED, STORED, TRAINED
+
+    name = result.cell.name
+    head = f"[{result.position}/{result.total}] {name}:"
+    if result.status == STORED:
+        return f"{head} already in the store, skipped"
+    if result.status == FAILED:
+        return f"{head} [red]failed[/] after {result.seconds:.0f} s: {result.message}"
+    what = {
+        INGESTED: "finished run found, rows added",
+        EVALUATED: "finished run evaluated",
+        RESUMED: f"resumed to {result.cell.cfg.iters} it, evaluated",
+        TRAINED: f"trained {result.cell.cfg.iters} it, evaluated",
+    }[result.status]
+    detail = f", {result.message}" if result.message else ""
+    return f"{head} {what}: {result.rows} rows{detail}, {result.seconds:.0f} s"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bench")(bench)
+    app.command("leaderboard")(leaderboard)

@@ -1,0 +1,135 @@
+"""CLI commands about runs: `zoo train` and `zoo evaluate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from ..errors import ZooError
+from .progress import make_progress
+
+console = Console()
+
+
+def train(
+    backbone: str = typer.Argument(..., help="Registered backbone, e.g. brn (see `zoo models`)."),
+    coic: bool = typer.Option(True, "--coic/--no-coic", help="Train with CoIC (default) or the plain baseline."),
+    config: str = typer.Option("tiny", "--config", help="tiny (CPU) or paper (the published model)."),
+    data: str = typer.Option("synthmix", "--data", help="synthmix, mix5, mix5+spa or names like rain200l,ddn[:weight]."),
+    root: Path | None = typer.Option(None, "--root", help="Folder holding one folder per real dataset."),
+    dataset_root: list[str] = typer.Option([], "--dataset-root", help="NAME=DIR: where one dataset lives, overriding --root."),
+    allow_partial: bool = typer.Option(False, "--allow-partial", help="Accept datasets with fewer images than expected (warns)."),
+    iters: int | None = typer.Option(None, "--iters", help="Total iterations (default: the recipe's)."),
+    stage1_iters: int | None = typer.Option(None, "--stage1-iters", help="Iterations of stage 1 (backbone only)."),
+    batch: int | None = typer.Option(None, "--batch", help="Global batch size."),
+    crop: int | None = typer.Option(None, "--crop", help="Training patch size."),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path | None = typer.Option(None, "--out", help="Run directory (default runs/<backbone>-<config>-<data>-<method>-s<seed>)."),
+    resume: Path | None = typer.Option(None, "--resume", help="Continue the run in this directory from its last checkpoint."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Start over in an existing run directory."),
+    bf16: bool = typer.Option(False, "--bf16", help="bfloat16 autocast."),
+    channels_last: bool = typer.Option(False, "--channels-last", help="channels_last memory format."),
+    ema: float = typer.Option(0.0, "--ema", help="EMA decay of exported weights (0 = off)."),
+    settings: list[str] = typer.Option([], "--set", help="Any training setting as key=value; model.KEY=VALUE for the backbone."),
+    evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Evaluate on the test sets after training."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+) -> None:
+    """Train a backbone (with CoIC by default), then evaluate it on every test set of its data."""
+    from ..training import TrainConfig, Trainer, evaluate_run
+
+    if batch is not None and batch < 1:
+        raise ZooError(f"--batch {batch} must be at least 1")
+    if resume is not None:
+        trainer = Trainer.resume(resume, iters=iters)
+        console.print(f"resuming {resume} at step {trainer.step} of {trainer.cfg.iters}")
+    else:
+        cfg = TrainConfig(
+            backbone=backbone, coic=coic, config=config, data=data, root=str(root) if root else None, seed=seed,
+            iters=iters, stage1_iters=stage1_iters, batch=batch, crop=crop, bf16=bf16, channels_last=channels_last, ema=ema,
+            allow_partial=allow_partial, dataset_roots=_dataset_roots(dataset_root),
+        ).with_settings(settings)
+        trainer = Trainer(cfg, out, overwrite=overwrite)
+    try:
+        cfg = trainer.cfg
+        if trainer.dist.main:
+            console.print(
+                f"training {cfg.backbone} ({cfg.config}, {'CoIC' if cfg.coic else 'baseline'}) on {cfg.data}: "
+                f"{cfg.iters} iterations ({cfg.stage1_iters if cfg.coic else cfg.iters} in stage 1), batch {cfg.batch}, "
+                f"crop {cfg.crop}, {cfg.loss} loss -> {trainer.run_dir}"
+            )
+        with make_progress(progress and trainer.dist.main, console) as bar:
+            trainer.fit(progress=bar)
+        if trainer.dist.main:
+            console.print(f"trained in {trainer.wall_time:.0f} s of compute; weights in {trainer.run_dir}")
+            if evaluate:
+                evaluate_run(trainer.run_dir, on_set=_announce)
+                print_table(trainer.run_dir)
+    finally:
+        trainer.close()
+
+
+def _dataset_roots(items: list[str]) -> dict[str, str]:
+    roots = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise ZooError(f"--dataset-root '{item}' is not NAME=DIR (e.g. --dataset-root rain200h=/data/Rain200H)")
+        roots[name.strip().lower()] = path
+    return roots
+
+
+def evaluate_cmd(
+    run_dir: Path = typer.Argument(..., help="A run directory written by `zoo train`."),
+    data: str | None = typer.Option(None, "--data", help="Evaluate on other data than the run trained on."),
+    root: Path | None = typer.Option(None, "--root", help="Folder holding one folder per real dataset."),
+) -> None:
+    """Re-evaluate a run and print its table (with the baseline column when a baseline run is beside it)."""
+    from ..training import evaluate_run
+
+    evaluate_run(run_dir, data, root, on_set=_announce)
+    print_table(run_dir)
+
+
+def _announce(name: str, n_images: int) -> None:
+    console.print(f"evaluating {name} ({n_images} images)", style="dim")
+
+
+def print_table(run_dir: Path) -> None:
+    """The run's per-dataset table; with a matching baseline beside it, a CoIC-minus-baseline column."""
+    from rich.table import Table
+
+    from ..models.checkpoint import read_metrics
+    from ..training.runs import find_baseline, run_config
+
+    cfg = run_config(run_dir)
+    metrics = read_metrics(run_dir)
+    if metrics is None:
+        console.print(f"{run_dir}: not evaluated yet; run `zoo evaluate {run_dir}`")
+        return
+    baseline_dir = find_baseline(run_dir, cfg) if cfg.coic else None
+    baseline = read_metrics(baseline_dir) if baseline_dir else None
+    method = "CoIC" if cfg.coic else "baseline"
+    table = Table(title=f"{cfg.backbone} ({cfg.config}, {method}) on {metrics['data']} — PSNR/SSIM protocol: {metrics['protocol']}")
+    for column in ("dataset", "n", "input PSNR", "output PSNR", "input SSIM", "output SSIM"):
+        table.add_column(column, justify="right" if column != "dataset" else "left")
+    if baseline is not None:
+        table.add_column("Δ PSNR vs baseline", justify="right")
+        table.add_column("Δ SSIM vs baseline", justify="right")
+    for name, r in metrics["datasets"].items():
+        cells = [name, str(r["n_images"]), f"{r['input_psnr']:.2f}", f"{r['psnr']:.2f}", f"{r['input_ssim']:.4f}", f"{r['ssim']:.4f}"]
+        if baseline is not None:
+            other = baseline["datasets"].get(name)
+            cells += [f"{r['psnr'] - other['psnr']:+.2f}", f"{r['ssim'] - other['ssim']:+.4f}"] if other else ["-", "-"]
+        table.add_row(*cells)
+    console.print(table)
+    if baseline_dir is not None:
+        console.print(f"baseline: {baseline_dir}")
+    elif cfg.coic:
+        console.print(f"no matching baseline beside this run; train one with `zoo train {cfg.backbone} --no-coic --out {run_dir.parent}/...` (same seed, data, iterations)", style="dim")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)
+    app.command("evaluate")(evaluate_cmd)

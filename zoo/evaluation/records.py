@@ -1,0 +1,26 @@
+"""The result row: one measured or reported number and everything that changes it.
+
+A row names the run, backbone, config, method (coic / baseline), train data, eval dataset, metric
+and protocol; plus value, n_images, params, MACs, iterations, wall time, seed, device, code version,
+date and `source` (`measured`, or `reported` with a citation). Evaluation produces rows; the results
+store (`zoo.results.store`) keeps them; `KEY` is what makes two rows the same measurement.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+COLUMNS = (
+    "run", "backbone", "config", "method", "train_data", "eval_dataset", "metric", "protocol", "value",
+    "n_images", "params", "macs", "iterations", "wall_time_s", "seed", "device", "code_version", "date",
+    "source", "citation", "tiled",
+)
+KEY = ("run", "backbone", "config", "method", "train_data", "eval_dataset", "metric", "protocol", "seed", "iterations", "source")
+
+
+def make_row(**fields: Any) -> dict[str, Any]:
+    """A row with every column present (missing ones None); unknown columns are refused."""
+    unknown = sorted(set(fields) - set(COLUMNS))
+    if unknown:
+        raise ValueError(f"unknown result columns {unknown}")
+    return {column: fields.get(column) for column in COLUMNS}

@@ -1,0 +1,47 @@
+"""`build_model`: a freshly initialised backbone from the catalog, optionally wrapped with CoIC.
+
+The build arguments are recorded on the model (`BUILD_ATTR`) so that a model folder written later
+can be rebuilt from its `config.json` alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from torch import nn
+
+from ..catalog import model_info
+from ..coic.encoder import build_encoder
+from ..coic.model import CoICModel
+from ..coic.modulation import LAYOUTS, Layout
+from ..errors import UnknownNameError
+
+BUILD_ATTR = "zoo_build"
+
+
+def build_model(
+    backbone: str,
+    *,
+    coic: bool = False,
+    config: str = "tiny",
+    layout: Layout = "official",
+    encoder: dict[str, int] | None = None,
+    **overrides: Any,
+) -> nn.Module:
+    """A freshly initialised plain backbone, or a CoICModel around it."""
+    spec = model_info(backbone)
+    net = spec.build(config, **overrides)
+    build: dict[str, Any] = {
+        "backbone": backbone,
+        "config": config,
+        "overrides": {k: v for k, v in overrides.items() if v is not None},
+        "coic": coic,
+    }
+    if coic:
+        if layout not in LAYOUTS:
+            raise UnknownNameError(f"unknown modulation layout '{layout}'; choose one of: {', '.join(LAYOUTS)}")
+        enc, size = build_encoder(config, **(encoder or {}))
+        net = CoICModel(net, enc, encoder_size=size, layout=layout)
+        build.update(layout=layout, encoder={"width": enc.conv1.out_channels, "dim_z": enc.dim_z, "size": size})
+    setattr(net, BUILD_ATTR, build)
+    return net

@@ -1,0 +1,138 @@
+"""Convert official CoIC checkpoints (`.pth` state dicts) into coic-zoo model folders.
+
+The official files come in two key layouts: the CoIC model's (`conv0.conv.base_conv.conv.weight`,
+`...g2pa_wgen.N...`) and the older plain-Sequential baseline's (`conv0.0.weight`,
+`res_conv1.2.weight`). Which one a file is, and whether it carries modulation MLPs, is read from its
+keys. Files are loaded with `torch.load(weights_only=True)`: no code is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..coic.model import CoICModel
+from ..errors import CheckpointError, UnknownNameError
+from .build import build_model
+from .checkpoint import load_state, save_model_dir
+
+_BRN_TOP = {
+    "conv0": "image.conv0",
+    "conv": "image.conv",
+    "conv_i": "image.lstm.conv_i",
+    "conv_f": "image.lstm.conv_f",
+    "conv_g": "image.lstm.conv_g",
+    "conv_o": "image.lstm.conv_o",
+    "conv0_r": "rain.conv0",
+    "conv_r": "rain.conv",
+    "conv_i_r": "rain.lstm.conv_i",
+    "conv_f_r": "rain.lstm.conv_f",
+    "conv_g_r": "rain.lstm.conv_g",
+    "conv_o_r": "rain.lstm.conv_o",
+}
+_BRN_BLOCK = re.compile(r"res_conv(\d+)(_r)?$")
+
+
+def _brn_module(official: str) -> str | None:
+    if official in _BRN_TOP:
+        return _BRN_TOP[official]
+    match = _BRN_BLOCK.match(official)
+    if match:
+        branch = "rain" if match.group(2) else "image"
+        return f"{branch}.blocks.{int(match.group(1)) - 1}"
+    return None
+
+
+def _rename_brn(key: str) -> str | None:
+    """Official BRN key (either layout) -> our BRN key; None for a key BRN does not have."""
+    parts = key.split(".")
+    module = _brn_module(parts[0])
+    if module is None:
+        return None
+    rest = parts[1:]
+    is_block = ".blocks." in module
+    if rest[:1] == ["conv"]:  # ConvUnit: conv0.conv.<TConv>
+        rest = rest[1:]
+    elif is_block and rest[:1] in (["conv1"], ["conv2"]):  # BaseBlock: res_conv1.conv1.<TConv>
+        module, rest = f"{module}.{rest[0]}", rest[1:]
+    elif len(rest) == 2 and rest[0] in ("0", "2"):  # baseline plain Sequential: conv0.0.weight
+        if is_block:
+            module = f"{module}.conv{1 if rest[0] == '0' else 2}"
+        elif rest[0] != "0":
+            return None
+        return f"{module}.{rest[1]}"
+    if rest[:2] == ["base_conv", "conv"] and len(rest) == 3:
+        return f"{module}.{rest[2]}"
+    if rest[:1] == ["g2pa_wgen"] and len(rest) == 3:
+        return f"{module}.modulator.{rest[1]}.{rest[2]}"
+    return None
+
+
+CONVERTERS: dict[str, dict[str, Any]] = {
+    "brn": {"rename": _rename_brn, "config": "paper", "overrides": {"iterations": 8}},
+}
+
+
+def load_official_state(path: str | Path) -> dict[str, torch.Tensor]:
+    """An official `.pth` state dict, read without unpickling code."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such file; pass the official .pth checkpoint")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for corrupt or foreign files
+        text = str(err)
+        if "Unsupported global" in text:
+            raise CheckpointError(
+                f"{path}: refused, it holds pickled code, not just tensors; only plain state dicts are accepted"
+            ) from None
+        reason = "unrecognised format" if "Weights only load failed" in text else text.splitlines()[0][:80]
+        raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({reason}); download it again") from None
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{path}: not a state dict of tensors; pass the official model checkpoint")
+    return state
+
+
+def convert_official(src: str | Path, backbone: str, out: str | Path) -> tuple[nn.Module, dict[str, Any]]:
+    """Map the official checkpoint `src` of `backbone` into the model folder `out`.
+
+    Returns the loaded model and a summary (kind detected, tensors mapped). A checkpoint of another
+    backbone fails with the number of keys that did not map.
+    """
+    if backbone not in CONVERTERS:
+        raise UnknownNameError(f"no official-checkpoint converter for '{backbone}'; available: {', '.join(CONVERTERS)}")
+    spec = CONVERTERS[backbone]
+    state = load_official_state(src)
+    renamed: dict[str, torch.Tensor] = {}
+    unmapped: list[str] = []
+    for key, tensor in state.items():
+        new = spec["rename"](key)
+        (unmapped.append(key) if new is None else renamed.__setitem__(new, tensor))
+    if unmapped:
+        raise CheckpointError(
+            f"{src}: {len(unmapped)} of {len(state)} keys are not {backbone} keys (e.g. {unmapped[:2]}); "
+            f"is this a checkpoint of another backbone?"
+        )
+    coic = any(".modulator." in k for k in renamed)
+    model = build_model(backbone, coic=coic, config=spec["config"], **spec["overrides"])
+    target = model.backbone if isinstance(model, CoICModel) else model
+    load_state(target, renamed, Path(src))
+    kind = "coic" if coic else "baseline"
+    extra = {
+        "source": {
+            "kind": f"official_{kind}",
+            "file": Path(src).name,
+            "repo": "Schizophreni/CoIC",
+            "licence": "MIT",
+            "note": "converted by `zoo convert`; the official encoder weights are not included" if coic else "converted by `zoo convert`",
+        }
+    }
+    # The official encoder checkpoint is a separate file; the model folder holds the backbone only.
+    save_model_dir(model, out, extra, include_encoder=False)
+    return model.eval(), {"kind": kind, "tensors": len(renamed), "params": sum(t.numel() for t in renamed.values())}

@@ -1,0 +1,26 @@
+"""The file names of a model folder and of a run folder: one home for each.
+
+A model folder (a run, a converted official checkpoint, a Hub snapshot) holds `config.json`,
+`model.safetensors` and, for CoIC, `encoder.safetensors`; a Hub repository adds its `README.md`
+model card; a run adds `metrics.json` (what `zoo evaluate` measured).
+"""
+
+import hashlib
+from pathlib import Path
+
+CONFIG_FILE = "config.json"
+MODEL_FILE = "model.safetensors"
+ENCODER_FILE = "encoder.safetensors"
+README_FILE = "README.md"
+METRICS_FILE = "metrics.json"
+
+MODEL_FILES = (CONFIG_FILE, MODEL_FILE, ENCODER_FILE)
+
+
+def sha256_file(path: Path) -> str:
+    """The hex sha256 of a file, read in 1 MiB chunks (model files are large)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

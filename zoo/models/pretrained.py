@@ -1,0 +1,258 @@
+"""The pretrained table: `<backbone>.<tag>` -> Hub repository, files, sha256, provenance.
+
+Shaped like timm's pretrained configs. Each entry names the Hub repository that holds a model folder
+(`config.json` + `model.safetensors` [+ `encoder.safetensors`]), the sha256 of each file where it is
+known (`None`: trust the sha256 the Hub reports for the file, see `zoo.models.hub.pull`), the data it was
+trained on, whether it is a CoIC or a baseline model, its licence and where it comes from.
+
+Published tags are frozen: a renamed tag gets an alias, never a silent change of weights.
+
+    zoo.create_model("brn.coic_synthmix")
+    zoo.create_model("brn", coic=True, pretrained="coic_synthmix")   # the same model
+    zoo.create_model("hf-hub:coic-zoo/brn.coic_synthmix")            # the same repository, by id
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..catalog import model_info
+from ..errors import UnknownNameError, ZooError
+from .files import CONFIG_FILE, ENCODER_FILE, MODEL_FILE
+
+Method = Literal["baseline", "coic"]
+
+HF_HUB_PREFIX = "hf-hub:"
+
+COIC_PAPER = (
+    "Wu Ran, Peirong Ma, Zhiquan He, Hao Ren, Hong Lu, Harnessing Joint Rain-/Detail-aware Representations "
+    "to Eliminate Intricate Rains, ICLR 2024, arXiv:2404.12091"
+)
+COIC_BIBTEX = """@inproceedings{ran2024coic,
+  title     = {Harnessing Joint Rain-/Detail-aware Representations to Eliminate Intricate Rains},
+  author    = {Ran, Wu and Ma, Peirong and He, Zhiquan and Ren, Hao and Lu, Hong},
+  booktitle = {International Conference on Learning Representations (ICLR)},
+  year      = {2024},
+  eprint    = {2404.12091},
+  archivePrefix = {arXiv},
+  url       = {https://openreview.net/forum?id=pdJXYfJjz9}
+}"""
+
+OFFICIAL_REPO = "https://github.com/Schizophreni/CoIC"
+OFFICIAL_COMMIT = "8c99e733ab25869bf87cd720b9a6a65d62914dd6"
+
+
+@dataclass(frozen=True)
+class PretrainedCfg:
+    """One published set of weights: where it lives, how to check it, where it comes from.
+
+    `files` maps each file of the model folder to its sha256 (`None` when not recorded: the sha256 the
+    Hub reports for the file is checked instead). `config` and `model_args` rebuild the architecture
+    without weights (`pretrained=False`); the downloaded `config.json` is authoritative otherwise.
+    `revision` pins a Hub commit; `None` means the repository's `main`.
+    """
+
+    backbone: str
+    tag: str
+    hf_hub_id: str
+    method: Method
+    train_data: str
+    license: str
+    files: dict[str, str | None]
+    config: str = "tiny"
+    model_args: dict[str, Any] = field(default_factory=dict)
+    revision: str | None = None
+    source: str = ""
+    origin_url: str = ""
+    citation: str = COIC_BIBTEX
+    paper_ids: tuple[str, ...] = ("arXiv:2404.12091",)
+    notes: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.backbone}.{self.tag}"
+
+    @property
+    def coic(self) -> bool:
+        return self.method == "coic"
+
+
+_PRETRAINED: dict[str, PretrainedCfg] = {}
+
+
+def register_pretrained(cfg: PretrainedCfg, *, overwrite: bool = False) -> PretrainedCfg:
+    """Add `cfg` to the table. A published name is frozen, so re-registering it needs `overwrite=True`."""
+    if cfg.method not in ("baseline", "coic"):
+        raise ValueError(f"{cfg.name}: method must be 'baseline' or 'coic', got {cfg.method!r}")
+    if "." in cfg.backbone or not cfg.tag:
+        raise ValueError(f"{cfg.name}: a pretrained name is '<backbone>.<tag>' with no dot in the backbone")
+    if CONFIG_FILE not in cfg.files or MODEL_FILE not in cfg.files:
+        raise ValueError(f"{cfg.name}: files must include {CONFIG_FILE} and {MODEL_FILE}")
+    if cfg.name in _PRETRAINED and not overwrite:
+        raise ValueError(f"pretrained tag {cfg.name!r} is registered twice")
+    _PRETRAINED[cfg.name] = cfg
+    return cfg
+
+
+def list_pretrained(pattern: str = "*") -> list[str]:
+    """Sorted `<backbone>.<tag>` names matching the fnmatch `pattern` (e.g. ``"brn.*"``, ``"*coic*"``)."""
+    return sorted(name for name in _PRETRAINED if fnmatch.fnmatch(name, pattern))
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """`"brn.coic_synthmix"` -> `("brn", "coic_synthmix")`; splits on the first dot, as timm does."""
+    backbone, _, tag = name.partition(".")
+    return backbone, tag
+
+
+def pretrained_cfg(name: str) -> PretrainedCfg:
+    """The table entry of `<backbone>.<tag>`; an unknown tag raises, listing the backbone's tags."""
+    if name in _PRETRAINED:
+        return _PRETRAINED[name]
+    backbone, tag = split_name(name)
+    if not tag:
+        raise UnknownNameError(f"'{name}' names no pretrained tag; use '<backbone>.<tag>', e.g. {_examples()}")
+    model_info(backbone)  # an unknown backbone raises with the closest known names
+    tags = [n.partition(".")[2] for n in list_pretrained(f"{backbone}.*")]
+    if not tags:
+        raise UnknownNameError(f"backbone '{backbone}' has no pretrained weights yet; tagged models: {_examples()}")
+    close = difflib.get_close_matches(tag, tags, n=1, cutoff=0.5)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    raise UnknownNameError(
+        f"unknown pretrained tag '{tag}' for backbone '{backbone}'; {hint}known tags: {', '.join(tags)}"
+    )
+
+
+def default_tag(backbone: str, coic: bool) -> PretrainedCfg:
+    """The first registered tag of `backbone` with the requested method (`pretrained=True`)."""
+    method = "coic" if coic else "baseline"
+    for cfg in _PRETRAINED.values():
+        if cfg.backbone == backbone and cfg.method == method:
+            return cfg
+    model_info(backbone)
+    raise UnknownNameError(
+        f"backbone '{backbone}' has no pretrained {method} weights; known tags: "
+        f"{', '.join(list_pretrained(f'{backbone}.*')) or 'none'}"
+    )
+
+
+def find_by_repo(repo_id: str) -> PretrainedCfg | None:
+    """The table entry published at Hub repository `repo_id`, if any."""
+    for cfg in _PRETRAINED.values():
+        if cfg.hf_hub_id == repo_id:
+            return cfg
+    return None
+
+
+def _examples() -> str:
+    return ", ".join(list_pretrained()[:4]) or "none registered"
+
+
+def resolve(name: str, coic: bool, pretrained: str | bool | None) -> PretrainedCfg:
+    """The table entry that (`name`, `coic`, `pretrained`) of `create_model` asks for."""
+    if "." in name:
+        cfg = pretrained_cfg(name)
+        if isinstance(pretrained, str) and pretrained not in (cfg.tag, cfg.name):
+            raise ZooError(
+                f"'{name}' already names tag '{cfg.tag}'; pretrained='{pretrained}' contradicts it, pass only one"
+            )
+    elif isinstance(pretrained, str):
+        tag = pretrained
+        backbone, inline = split_name(pretrained)
+        if inline:  # pretrained="brn.coic_synthmix"
+            if backbone != name:
+                raise ZooError(f"pretrained='{pretrained}' belongs to backbone '{backbone}', not '{name}'")
+            tag = inline
+        cfg = pretrained_cfg(f"{name}.{tag}")
+    else:
+        cfg = default_tag(name, coic)
+    if coic and not cfg.coic:
+        coic_tags = [n for n in list_pretrained(f"{cfg.backbone}.*") if _PRETRAINED[n].coic]
+        raise ZooError(
+            f"'{cfg.name}' holds baseline weights (no CoIC), but coic=True was asked for; drop coic=True "
+            f"or pick a CoIC tag: {', '.join(coic_tags) or 'none yet'}"
+        )
+    return cfg
+
+
+# --- the table ------------------------------------------------------------------------------------
+
+_OFFICIAL_SOURCE = (
+    f"official CoIC checkpoint from GitHub Schizophreni/CoIC @ {OFFICIAL_COMMIT}, converted by `zoo convert`"
+)
+
+register_pretrained(
+    PretrainedCfg(
+        backbone="brn",
+        tag="official_baseline",
+        hf_hub_id="coic-zoo/brn.official_baseline",
+        method="baseline",
+        train_data="rain200l,rain200h,rain800,did,ddn",
+        license="mit",
+        # What `zoo convert` writes, byte for byte (conversion is deterministic).
+        files={
+            CONFIG_FILE: "f1486a97755fe55e866bc94bc106f8783c785b434b64499b5be05f02c323390d",
+            MODEL_FILE: "0d03ebc37893cdc9309359f0bc5bfb225e6bb5d73534f83bb39ce63ae6294550",
+        },
+        config="paper",
+        model_args={"iterations": 8},
+        source=f"{_OFFICIAL_SOURCE} from checkpoints/Baseline/brn_model.pth "
+        "(sha256 49ef280288ac8aaa6f2c7815a72e988f966950f08180c555cc8d3d8c0cc6bd5c)",
+        origin_url=f"{OFFICIAL_REPO}/tree/{OFFICIAL_COMMIT}/checkpoints/Baseline",
+        notes="BRN trained without CoIC by the CoIC authors (8 recurrent iterations at test time)",
+    )
+)
+register_pretrained(
+    PretrainedCfg(
+        backbone="brn",
+        tag="coic_synthmix",
+        hf_hub_id="coic-zoo/brn.coic_synthmix",
+        method="coic",
+        train_data="synthmix",
+        license="mit",
+        files={CONFIG_FILE: None, MODEL_FILE: None, ENCODER_FILE: None},
+        config="tiny",
+        source="trained by coic-zoo: `zoo train brn --coic` on the embedded synthetic benchmark (synthmix)",
+        origin_url="https://huggingface.co/coic-zoo/brn.coic_synthmix",
+        notes="tiny BRN with CoIC and its encoder; a CPU-sized demonstration model, not the paper's",
+    )
+)
+register_pretrained(
+    PretrainedCfg(
+        backbone="brn",
+        tag="baseline_synthmix",
+        hf_hub_id="coic-zoo/brn.baseline_synthmix",
+        method="baseline",
+        train_data="synthmix",
+        license="mit",
+        files={CONFIG_FILE: None, MODEL_FILE: None},
+        config="tiny",
+        source="trained by coic-zoo: `zoo train brn` on the embedded synthetic benchmark (synthmix)",
+        origin_url="https://huggingface.co/coic-zoo/brn.baseline_synthmix",
+        notes="tiny BRN without CoIC, the same recipe as brn.coic_synthmix",
+    )
+)
+register_pretrained(
+    PretrainedCfg(
+        backbone="brn",
+        tag="official_coic",
+        hf_hub_id="coic-zoo/brn.official_coic",
+        method="coic",
+        train_data="rain200l,rain200h,rain800,did,ddn",
+        license="mit",
+        files={
+            CONFIG_FILE: "148c3ad08f5712dcf0e8d70e08053e11675da97b98034a505f022e370d161ff1",
+            MODEL_FILE: "fab09935044aead2705087644d63b2ccf1e68ed535197ddae0b5ad20725c755a",
+        },
+        config="paper",
+        model_args={"iterations": 8},
+        source=f"{_OFFICIAL_SOURCE} from checkpoints/CoIC/brn_model.pth "
+        "(sha256 ff60c7dbf1fbf1f047996e83b26c2236e9a9d964e8a36ed5ac160a75736ed7e9)",
+        origin_url=f"{OFFICIAL_REPO}/tree/{OFFICIAL_COMMIT}/checkpoints/CoIC",
+        notes="BRN with CoIC by the CoIC authors; the official encoder (brn_enc.pth) is not published, "
+        "so pass z to the model yourself",
+    )
+)

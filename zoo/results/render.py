@@ -1,0 +1,178 @@
+"""Leaderboard renderers: Markdown, tidy CSV, HTML and rich terminal tables.
+
+CSV output is tidy: one line per (board, row, test set) with `mean`, `std` and `n` in separate
+columns, never a packed "mean ± std" string. Markdown and HTML carry a header naming the command
+that generated them and the date: they are regenerated, never edited by hand.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import ZooError
+from ..evaluation.metrics import metric_info
+from .boards import GAIN, ROW_KEYS, Board, Leaderboard, method_label
+
+FORMATS = ("table", "md", "csv", "html")
+CSV_COLUMNS = (
+    "source", "train_data", "protocol", "iterations", "metric", "backbone", "config", "method", "eval_dataset",
+    "mean", "std", "n", "best", "citation",
+)
+
+
+def _format(row: pd.Series | None, metric: str, gain: bool = False) -> str:
+    if row is None or pd.isna(row["mean"]):
+        return "–"
+    digits = metric_info(metric).digits
+    sign = "+" if gain else ""
+    text = f"{row['mean']:{sign}.{digits}f}"
+    if row["n"] >= 2 and not pd.isna(row["std"]):
+        text += f" ± {row['std']:.{digits}f}"
+    return text
+
+
+def _cells(board: Board) -> list[tuple[tuple[str, str, str], list[tuple[str, bool]]]]:
+    """Per row: its key and (text, best) for every column."""
+    out = []
+    for key in board.rows:
+        cells = []
+        for dataset in board.datasets:
+            row = board.cell(key, dataset)
+            best = row is not None and not pd.isna(row.get("best")) and bool(row.get("best"))
+            cells.append((_format(row, board.metric, key[2] == GAIN), best))
+        out.append((key, cells))
+    return out
+
+
+def to_markdown(lb: Leaderboard, generated: str | None = None) -> str:
+    lines = []
+    if generated:
+        lines += [f"<!-- {generated} -->", ""]
+    lines += [f"# coic-zoo leaderboard: {metric_info(lb.metric).label}", ""]
+    if generated:
+        lines += [f"{generated}", ""]
+    for board in lb.boards:
+        lines += [f"## {board.title}", ""]
+        for caption in board.captions():
+            lines += [caption, ""]
+        header = ["backbone", "config", "method", "seeds", *board.datasets]
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "|".join(["---"] * 3 + ["---:"] * (len(header) - 3)) + "|")
+        for key, cells in _cells(board):
+            texts = [f"**{t}**" if best else t for t, best in cells]
+            lines.append("| " + " | ".join([key[0], key[1], method_label(key[2]), board.seeds(key), *texts]) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def to_csv(lb: Leaderboard) -> str:
+    frames = []
+    for board in lb.boards:
+        stats = board.stats.copy()
+        stats["source"], stats["train_data"], stats["protocol"] = board.source, board.train_data, board.protocol
+        stats["iterations"] = board.iterations
+        stats["metric"], stats["citation"] = board.metric, board.citation
+        order = {d: i for i, d in enumerate(board.datasets)}
+        rows = {k: i for i, k in enumerate(board.rows)}
+        stats["_row"] = [rows[tuple(k)] for k in stats[ROW_KEYS].itertuples(index=False)]
+        stats["_col"] = stats["eval_dataset"].map(order)
+        frames.append(stats.sort_values(["_row", "_col"]))
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(CSV_COLUMNS))
+    table = table.reindex(columns=list(CSV_COLUMNS))
+    table["iterations"] = table["iterations"].astype("Int64")
+    table["best"] = table["best"].astype(bool)
+    buffer = io.StringIO()
+    table.to_csv(buffer, index=False, float_format="%.6g", lineterminator="\n")
+    return buffer.getvalue()
+
+
+def to_html(lb: Leaderboard, generated: str | None = None) -> str:
+    esc = html.escape
+    title = f"coic-zoo leaderboard: {metric_info(lb.metric).label}"
+    parts = [
+        "<!DOCTYPE html>", f"<!-- {esc(generated)} -->" if generated else "", "<html><head><meta charset=\"utf-8\">",
+        f"<title>{esc(title)}</title>",
+        (
+            "<style>body{font-family:sans-serif}table{border-collapse:collapse;margin:1em 0}"
+            "td,th{border:1px solid #ccc;padding:2px 8px}td.num{text-align:right}caption{caption-side:bottom;"
+            "text-align:left;font-size:smaller;max-width:60em}tr.gain{background:#f4f4f4}</style>"
+        ),
+        "</head><body>", f"<h1>{esc(title)}</h1>",
+    ]
+    if generated:
+        parts.append(f"<p>{esc(generated)}</p>")
+    for board in lb.boards:
+        parts.append(f"<h2>{esc(board.title)}</h2><table>")
+        parts.append("<caption>" + "<br>".join(esc(c) for c in board.captions()) + "</caption>")
+        header = ["backbone", "config", "method", "seeds", *board.datasets]
+        parts.append("<tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr>")
+        for key, cells in _cells(board):
+            klass = ' class="gain"' if key[2] == GAIN else ""
+            tds = [f"<td>{esc(key[0])}</td>", f"<td>{esc(key[1])}</td>", f"<td>{esc(method_label(key[2]))}</td>",
+                   f"<td class=\"num\">{esc(board.seeds(key))}</td>"]
+            tds += [f"<td class=\"num\">{'<b>' + esc(t) + '</b>' if best else esc(t)}</td>" for t, best in cells]
+            parts.append(f"<tr{klass}>" + "".join(tds) + "</tr>")
+        parts.append("</table>")
+    parts.append("</body></html>")
+    return "\n".join(p for p in parts if p) + "\n"
+
+
+def rich_tables(lb: Leaderboard) -> list[Any]:
+    from rich import box
+    from rich.table import Table
+
+    tables = []
+    for board in lb.boards:
+        configs = sorted({key[1] for key in board.rows})
+        one_config = len(configs) == 1  # then named in the title, not repeated on every row
+        title = board.title + (f" [config {configs[0]}]" if one_config else "")
+        table = Table(title=title, caption=" ".join(board.captions()), caption_justify="left", box=box.SIMPLE_HEAD)
+        for column in ("backbone", *(() if one_config else ("config",)), "method", "seeds"):
+            table.add_column(column, justify="left" if column != "seeds" else "right", no_wrap=True)
+        rows = _cells(board)
+        for index, dataset in enumerate(board.datasets):
+            widest = max([len(dataset)] + [len(cells[index][0]) + 1 for _, cells in rows])
+            table.add_column(dataset, justify="right", no_wrap=True, min_width=widest)
+        for key, cells in rows:
+            texts = [f"[bold]{t}*[/]" if best else t for t, best in cells]
+            label = (key[0],) if one_config else (key[0], key[1])
+            table.add_row(*label, method_label(key[2]), board.seeds(key), *texts, style="dim" if key[2] == GAIN else None)
+        tables.append(table)
+    return tables
+
+
+def to_text(lb: Leaderboard, generated: str | None = None, width: int = 200) -> str:
+    from rich.console import Console
+
+    console = Console(record=True, width=width, file=io.StringIO(), color_system=None)
+    if generated:
+        console.print(generated, highlight=False)
+    for table in rich_tables(lb):
+        console.print(table)
+    return console.export_text()
+
+
+def render(lb: Leaderboard, fmt: str, generated: str | None = None) -> str:
+    if fmt == "md":
+        return to_markdown(lb, generated)
+    if fmt == "csv":
+        return to_csv(lb)
+    if fmt == "html":
+        return to_html(lb, generated)
+    if fmt == "table":
+        return to_text(lb, generated)
+    raise ZooError(f"--format '{fmt}' is unknown; use {', '.join(FORMATS)}")
+
+
+def infer_format(fmt: str | None, out: Path | None) -> str:
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise ZooError(f"--format '{fmt}' is unknown; use {', '.join(FORMATS)}")
+        return fmt
+    suffix = out.suffix.lower() if out is not None else ""
+    return {".md": "md", ".csv": "csv", ".html": "html", ".htm": "html"}.get(suffix, "table")

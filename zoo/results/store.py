@@ -1,0 +1,60 @@
+"""The results store: one long table of measured and reported numbers, one row per value.
+
+Rows follow `zoo.evaluation.records` (the columns and the key of a measurement). The store is a folder of CSV part files that pandas reads as one table. Each append writes a new
+part atomically under a unique name, so concurrent writers (a sharded `zoo bench`) never corrupt it;
+rows are de-duplicated by their key when read, the newest winning.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .._atomic import atomic_write
+from ..errors import ZooError
+from ..evaluation.records import COLUMNS, KEY, make_row
+
+DEFAULT_STORE = Path("results")
+
+
+class ResultsStore:
+    """A folder of CSV parts forming one table."""
+
+    def __init__(self, root: str | Path = DEFAULT_STORE) -> None:
+        self.root = Path(root)
+
+    def append(self, rows: list[dict[str, Any]]) -> Path | None:
+        """Write `rows` as a new part file, atomically; returns its path."""
+        if not rows:
+            return None
+        frame = pd.DataFrame([make_row(**row) for row in rows], columns=list(COLUMNS))
+        name = f"part-{pd.Timestamp.now('UTC').strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}-{uuid.uuid4().hex[:8]}.csv"
+        return atomic_write(self.root / name, lambda tmp: frame.to_csv(tmp, index=False))
+
+    def load(self, include_reported: Path | None = None) -> pd.DataFrame:
+        """All rows, de-duplicated by key (latest part wins), plus reported CSVs from `include_reported`."""
+        parts = sorted(self.root.glob("part-*.csv")) if self.root.is_dir() else []
+        if include_reported is not None and include_reported.is_dir():
+            parts += sorted(include_reported.glob("*.csv"))
+        frames = [pd.read_csv(p) for p in parts]
+        frames = [f for f in frames if not f.empty]
+        if not frames:
+            return pd.DataFrame(columns=list(COLUMNS))
+        table = pd.concat(frames, ignore_index=True).reindex(columns=list(COLUMNS))
+        return table.drop_duplicates(subset=list(KEY), keep="last").reset_index(drop=True)
+
+    def has_run(self, run: str) -> bool:
+        table = self.load()
+        return bool((table["run"] == run).any()) if not table.empty else False
+
+
+def require(table: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
+    """Rows where `column == value`; a value the store lacks raises with the values it has."""
+    have = sorted(str(v) for v in table[column].dropna().unique())
+    if value not in have:
+        raise ZooError(f"the results store has no {column} '{value}'; it has: {', '.join(have) or 'nothing yet'}")
+    return table[table[column] == value]

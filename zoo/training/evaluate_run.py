@@ -1,0 +1,88 @@
+"""Evaluate a finished run on the test sets of its data and write its rows to `metrics.json`.
+
+It sits in `training/` because it reads what a run is (its `TrainConfig`: data, evaluation settings,
+protocol) and is part of a training run's life; the scoring itself is `zoo.evaluation`.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .._atomic import atomic_write_json
+from ..data.mixing import evaluation_sets
+from ..evaluation.complexity import count_macs
+from ..evaluation.evaluate import evaluate_set
+from ..evaluation.records import make_row
+from ..models.checkpoint import load_model_dir, read_config
+from ..models.files import METRICS_FILE
+from ..version import code_version, utc_now
+from .config import TrainConfig
+from .runs import run_config
+
+
+def _device() -> str:
+    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def evaluate_run(
+    run_dir: Path, data: str | None = None, root: Path | None = None, on_set: Callable[[str, int], None] | None = None
+) -> dict[str, Any]:
+    """Evaluate `run_dir` on `data` (default: the data it trained on) and write `metrics.json`.
+
+    `on_set(name, n_images)` is called before each test set, for the caller's progress display.
+    """
+    run_dir = Path(run_dir)
+    cfg = run_config(run_dir)
+    data = data or cfg.data
+    root = root or (Path(cfg.root) if cfg.root else None)
+    model = load_model_dir(run_dir)
+    sets = evaluation_sets(
+        data, root, seed=0, synth_count=cfg.eval_count, synth_size=cfg.eval_size,
+        overrides=cfg.root_overrides(), allow_partial=cfg.allow_partial,
+    )
+    state = read_config(run_dir).get("run", {})
+    results: dict[str, dict[str, Any]] = {}
+    for name, pairs in sets.items():
+        if on_set is not None:
+            on_set(name, len(pairs))
+        results[name] = evaluate_set(model, pairs, cfg.protocol, tile=cfg.eval_tile)
+    params = _count(model) - _count(getattr(model, "key_encoder", None))  # the key encoder is a training-time copy
+    rows = _rows(run_dir, cfg, data, results, params, count_macs(model, 128), state, utc_now())
+    metrics = {
+        "protocol": cfg.protocol,
+        "data": data,
+        "datasets": {name: {k: v for k, v in r.items() if k != "per_image"} for name, r in results.items()},
+        "per_image": {name: r["per_image"] for name, r in results.items()},
+        "rows": rows,
+    }
+    atomic_write_json(run_dir / METRICS_FILE, metrics)
+    return metrics
+
+
+def _count(module: nn.Module | None) -> int:
+    return 0 if module is None else sum(p.numel() for p in module.parameters())
+
+
+def _rows(run_dir: Path, cfg: TrainConfig, data: str, results: dict[str, dict[str, Any]], params: int, macs: int | None,
+          state: dict[str, Any], date: str) -> list[dict[str, Any]]:
+    wall = state.get("wall_time_s")
+    rows = []
+    for name, result in results.items():
+        for metric in ("psnr", "ssim", "input_psnr", "input_ssim"):
+            rows.append(
+                make_row(
+                    run=run_dir.name, backbone=cfg.backbone, config=cfg.config, method="coic" if cfg.coic else "baseline",
+                    train_data=cfg.data, eval_dataset=name,
+                    metric=metric, protocol=result["protocol"], value=float(result[metric]), n_images=result["n_images"],
+                    params=params, macs=macs, iterations=state.get("step", cfg.iters), wall_time_s=wall, seed=cfg.seed,
+                    device=_device(), code_version=code_version(), date=date, source="measured", citation="",
+                    tiled=result["tiled"],
+                )
+            )
+    return rows

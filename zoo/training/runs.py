@@ -1,0 +1,71 @@
+"""Run directories: what a training run leaves on disk and how to find and read it again.
+
+A run directory holds `config.json` (the model's build arguments plus the full `train` settings),
+`model.safetensors`, `encoder.safetensors` (CoIC), `train_state.pt` (everything needed to resume:
+weights, optimisers, schedulers, RNG, step; loadable with `weights_only=True`), `metrics.json`
+and TensorBoard events. Each file is replaced atomically.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .._atomic import atomic_write
+from ..errors import CheckpointError, ZooError
+from ..models.checkpoint import read_config
+from ..models.files import CONFIG_FILE, METRICS_FILE
+from .config import TrainConfig
+
+STATE_FILE = "train_state.pt"
+
+
+def default_run_dir(cfg: TrainConfig, runs_root: Path = Path("runs")) -> Path:
+    """`runs/<backbone>-<config>-<data>-<method>-s<seed>`: one folder per distinct run."""
+    method = "coic" if cfg.coic else "baseline"
+    data = cfg.data.replace(",", "+").replace(":", "")
+    return runs_root / f"{cfg.backbone}-{cfg.config}-{data}-{method}-s{cfg.seed}"
+
+
+def save_state(path: Path, state: dict[str, Any]) -> None:
+    """Write the resumable state (tensors, numbers, lists only: it loads with `weights_only=True`)."""
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def load_state(run_dir: Path) -> dict[str, Any]:
+    """The resumable state of `run_dir`, on the CPU, without unpickling code."""
+    path = run_dir / STATE_FILE
+    if not path.is_file():
+        raise ZooError(f"{run_dir}: not a resumable run (no {STATE_FILE}); pass the folder `zoo train` wrote, or start a new run")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # corrupt or foreign file
+        raise CheckpointError(f"{path}: unreadable ({type(err).__name__}); the run cannot resume from it") from None
+
+
+def run_config(run_dir: Path) -> TrainConfig:
+    """The TrainConfig a run was started with."""
+    if not (run_dir / CONFIG_FILE).is_file():
+        raise ZooError(f"{run_dir}: not a run directory (no {CONFIG_FILE}); pass a folder written by `zoo train`")
+    config = read_config(run_dir)
+    if "train" not in config:
+        raise ZooError(f"{run_dir / CONFIG_FILE}: has no training settings; it is a model folder, not a run")
+    return TrainConfig.from_dict(config["train"])
+
+
+def find_baseline(run_dir: Path, cfg: TrainConfig) -> Path | None:
+    """A finished baseline run beside `run_dir` with the same backbone, config, data, seed and length."""
+    for candidate in sorted(run_dir.parent.glob(f"*/{CONFIG_FILE}")):
+        other_dir = candidate.parent
+        if other_dir == run_dir or not (other_dir / METRICS_FILE).is_file():
+            continue
+        try:
+            other = run_config(other_dir)
+        except ZooError:
+            continue
+        same = all(getattr(other, k) == getattr(cfg, k) for k in ("backbone", "config", "data", "seed", "iters"))
+        if same and not other.coic:
+            return other_dir
+    return None
