@@ -66,6 +66,15 @@ def test_paper_config_matches_the_official_parameter_count(name: str) -> None:
     assert spec.count_params("paper") == spec.paper_params
 
 
+@pytest.mark.parametrize("name", MODELS)
+def test_recorded_parameter_counts_match_a_real_build(name: str) -> None:
+    # `zoo models` shows the counts recorded in the cards without building anything; they must be true.
+    spec = zoo.model_info(name)
+    assert set(spec.params) == set(spec.configs), f"{name}: record params for every config in its card"
+    for config in spec.configs:
+        assert spec.params[config] == spec.count_params(config), f"{name} {config}"
+
+
 def test_too_small_input_names_the_minimum_size() -> None:
     model = zoo.create_model("dgunet").eval()
     with pytest.raises(ZooError, match="at least 9x9") as info:

@@ -10,7 +10,8 @@ import torch
 import zoo
 from tests.cli_runner import run_cli
 from zoo.data.synth import SynthDomain, write_synth
-from zoo.evaluation import evaluate_set, restore
+from zoo.evaluation.evaluate import evaluate_set
+from zoo.evaluation.inference import restore
 from zoo.evaluation.metrics import score
 
 # Tiles of 64 px with 16 px overlap on a 3-iteration tiny BRN: seams cost well under 0.5 dB.

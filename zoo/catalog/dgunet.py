@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from .registry import register_backbone
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @register_backbone(
@@ -30,6 +31,7 @@ from .registry import register_backbone
     },
     pad_multiple=8,
     min_size=9,
+    params={"tiny": 149_665, "paper": 3_633_117},
     paper_params=3_633_117,
     paper_params_source=(
         "built the official CoIC class models/DGUNet_CoIM.py DGUNet(opt) (Schizophreni/CoIC @ 8c99e73) with "

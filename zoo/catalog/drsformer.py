@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from .registry import register_backbone
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @register_backbone(
@@ -28,6 +29,7 @@ from .registry import register_backbone
     },
     pad_multiple=8,
     min_size=1,
+    params={"tiny": 232_554, "paper": 33_669_632},
     paper_params=33_669_632,
     paper_params_source=(
         "official CoIC models/DRSformer_CoIM.py, DRSformer(opt=None) built and counted "

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from .registry import register_backbone
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @register_backbone(
@@ -38,6 +39,7 @@ from .registry import register_backbone
     },
     pad_multiple=128,  # the paper config's; the tiny config pads to 64
     min_size=1,
+    params={"tiny": 925_437, "paper": 16_422_543},
     paper_params=16_422_543,
     paper_params_source=(
         "official CoIC models/IDT_CoIM.py, IDT(opt=None) built and counted (Schizophreni/CoIC @ 8c99e73): "

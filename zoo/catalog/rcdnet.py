@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from .registry import register_backbone
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @register_backbone(
@@ -21,6 +22,7 @@ from .registry import register_backbone
     },
     pad_multiple=1,
     min_size=1,
+    params={"tiny": 15_500, "paper": 2_975_186},
     paper_params=2_975_186,
     paper_params_source=(
         "built the official CoIC class models/RCDNet_CoIM.py RCDNet(opt) (Schizophreni/CoIC @ 8c99e73) with "

@@ -12,14 +12,14 @@ import difflib
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UnknownNameError
 
-Builder = Callable[..., nn.Module]
+if TYPE_CHECKING:  # torch is imported only when a backbone is built: `zoo models` never needs it
+    from torch import nn
+
+Builder = Callable[..., "nn.Module"]
 
 CONFIG_NAMES = ("tiny", "paper")
 
@@ -35,6 +35,7 @@ class BackboneSpec:
     configs: dict[str, dict[str, Any]]
     pad_multiple: int = 1
     min_size: int = 1
+    params: dict[str, int] = field(default_factory=dict)
     paper_params: int | None = None
     paper_params_source: str = ""
     coic_params_note: str = ""
@@ -54,8 +55,15 @@ class BackboneSpec:
         kwargs.update({key: value for key, value in overrides.items() if value is not None})
         return self.builder(**kwargs)
 
+    def num_params(self, config: str) -> int:
+        """Parameters of the plain backbone of `config`: the count recorded in its card (checked
+        against a real build by the tests), else counted by building it."""
+        return self.params[config] if config in self.params else self.count_params(config)
+
     def count_params(self, config: str) -> int:
-        """Parameters of the plain backbone, counted without allocating memory (meta device)."""
+        """Parameters of the plain backbone, counted by building it without allocating memory (meta device)."""
+        import torch
+
         with torch.device("meta"):
             model = self.build(config)
         return sum(p.numel() for p in model.parameters())
@@ -72,6 +80,7 @@ def register_backbone(
     configs: dict[str, dict[str, Any]],
     pad_multiple: int = 1,
     min_size: int = 1,
+    params: dict[str, int] | None = None,
     paper_params: int | None = None,
     paper_params_source: str = "",
     coic_params_note: str = "",
@@ -79,8 +88,9 @@ def register_backbone(
 ) -> Callable[[Builder], Builder]:
     """Decorator: register `builder(**config) -> nn.Module` under `name`.
 
-    `configs` must hold at least `tiny` and `paper`. `paper_params` is the parameter count of the
-    plain backbone as the official code builds it, with `paper_params_source` saying where it comes from.
+    `configs` must hold at least `tiny` and `paper`. `params` records each config's parameter count
+    (so listing backbones builds nothing). `paper_params` is the parameter count of the plain backbone
+    as the official code builds it, with `paper_params_source` saying where it comes from.
     """
     if family not in ("cnn", "transformer"):
         raise ValueError(f"family must be 'cnn' or 'transformer', got {family!r}")
@@ -99,6 +109,7 @@ def register_backbone(
             configs=configs,
             pad_multiple=pad_multiple,
             min_size=min_size,
+            params=dict(params or {}),
             paper_params=paper_params,
             paper_params_source=paper_params_source,
             coic_params_note=coic_params_note,

@@ -8,11 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..data.synth import DOMAINS
 from ..errors import ZooError
 from .progress import make_progress
-
-ALL_DOMAINS = tuple(DOMAINS)
 
 console = Console()
 data_app = typer.Typer(help="Datasets: write synthmix to disk, check real datasets, measure them.", no_args_is_help=True)
@@ -21,16 +18,16 @@ data_app = typer.Typer(help="Datasets: write synthmix to disk, check real datase
 @data_app.command("synth")
 def synth(
     out: Path = typer.Argument(..., help="Folder to write (Rain200 layout: <split>/rain, <split>/norain)."),
-    domains: str = typer.Option(",".join(ALL_DOMAINS), "--domains", help="Comma-separated synthmix domains."),
+    domains: str = typer.Option("all", "--domains", help="Comma-separated synthmix domains, or all."),
     per_domain: int = typer.Option(16, "--per-domain", help="Pairs per domain."),
     seed: int = typer.Option(0, "--seed"),
     size: int = typer.Option(128, "--size", help="Image side in pixels."),
     split: str = typer.Option("test", "--split", help="train or test (different images)."),
 ) -> None:
     """Write synthmix pairs to disk, readable by the `paired` and `rain200l` loaders."""
-    from ..data.synth import write_synth
+    from ..data.synth import DOMAINS, write_synth
 
-    names = [d.strip() for d in domains.split(",") if d.strip()]
+    names = list(DOMAINS) if domains.strip() == "all" else [d.strip() for d in domains.split(",") if d.strip()]
     if per_domain < 1:
         raise ZooError(f"--per-domain {per_domain} must be at least 1")
     with make_progress(console=console) as progress:

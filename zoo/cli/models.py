@@ -26,11 +26,11 @@ def models(pattern: str = typer.Argument("*", help="fnmatch pattern, e.g. '*form
     table.add_column("paper", overflow="fold")
     for name in names:
         spec = model_info(name)
-        paper_count = spec.count_params("paper")
+        paper_count = spec.num_params("paper")
         official = _millions(spec.paper_params)
         if spec.paper_params is not None:
             official += " ✓" if spec.paper_params == paper_count else " ≠"
-        table.add_row(name, spec.family, _millions(spec.count_params("tiny")), _millions(paper_count), official, spec.paper)
+        table.add_row(name, spec.family, _millions(spec.num_params("tiny")), _millions(paper_count), official, spec.paper)
     console.print(table)
     if not names:
         console.print(f"no backbone matches '{pattern}'; `zoo models` lists all of them")
@@ -47,7 +47,7 @@ def info(name: str = typer.Argument(..., help="Backbone name, e.g. brn.")) -> No
     table.add_column("params", justify="right")
     for config, kwargs in spec.configs.items():
         args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
-        table.add_row(config, args, f"{spec.count_params(config):,}")
+        table.add_row(config, args, f"{spec.num_params(config):,}")
     console.print(table)
     if spec.paper_params is not None:
         console.print(f"official parameter count: {spec.paper_params:,} ({spec.paper_params_source})")

@@ -1,17 +1,5 @@
-"""Evaluation: named metric protocols, inference (whole or tiled), per-dataset scores, complexity."""
+"""Evaluation: named metric protocols and metric metadata (`metrics`), the result-row schema
+(`records`), inference whole or tiled (`inference`), per-dataset scores (`evaluate`), MACs (`complexity`).
 
-from .evaluate import evaluate_set
-from .inference import restore
-from .metrics import DEFAULT_PROTOCOL, PROTOCOLS, get_protocol, list_protocols, niqe, score, score_batch
-
-__all__ = [
-    "DEFAULT_PROTOCOL",
-    "PROTOCOLS",
-    "evaluate_set",
-    "get_protocol",
-    "list_protocols",
-    "niqe",
-    "restore",
-    "score",
-    "score_batch",
-]
+Import the submodules; this package imports nothing itself, so the row schema stays cheap to import.
+"""

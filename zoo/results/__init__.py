@@ -1,6 +1,6 @@
-"""Results: the store of measured and reported rows, leaderboards with statistics, renderers, plots."""
+"""Results: the store of measured and reported rows (`store`), leaderboards and their statistics
+(`boards`), renderers (`render`), the CoIC-gain plot (`plot`) and published files (`publish`).
 
-from .boards import Board, Leaderboard, build
-from .store import DEFAULT_STORE, ResultsStore
-
-__all__ = ["DEFAULT_STORE", "Board", "Leaderboard", "ResultsStore", "build"]
+Import the submodules; this package imports nothing itself (the CLI reads `store.DEFAULT_STORE`
+without paying for pandas).
+"""

@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .._atomic import atomic_write
 from ..errors import ZooError
 from ..evaluation.records import COLUMNS, KEY, make_row
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_STORE = Path("results")
 
@@ -29,6 +30,8 @@ class ResultsStore:
 
     def append(self, rows: list[dict[str, Any]]) -> Path | None:
         """Write `rows` as a new part file, atomically; returns its path."""
+        import pandas as pd
+
         if not rows:
             return None
         frame = pd.DataFrame([make_row(**row) for row in rows], columns=list(COLUMNS))
@@ -37,6 +40,8 @@ class ResultsStore:
 
     def load(self, include_reported: Path | None = None) -> pd.DataFrame:
         """All rows, de-duplicated by key (latest part wins), plus reported CSVs from `include_reported`."""
+        import pandas as pd
+
         parts = sorted(self.root.glob("part-*.csv")) if self.root.is_dir() else []
         if include_reported is not None and include_reported.is_dir():
             parts += sorted(include_reported.glob("*.csv"))
