@@ -1,10 +1,11 @@
 """Full-image and tiled inference, and per-dataset evaluation under a named metric protocol.
 
-Tiling follows the official `test_model.py`: tiles are used only when the image is larger than the
-tile, the last tile is snapped to the border, overlapping tiles are merged with a centre-weighted map
-(1 / sqrt(dh^2 + dw^2 + 1e-3), from IDT's test script), and for CoIC the embedding z is computed once
-from the whole image and reused for every tile, so tiling never changes what the model is told about
-the rain.
+Tiling follows the official `test_model.py`: tiles are used only when the image's smaller side
+exceeds the tile, the last tile is snapped to the border, overlapping tiles are merged with a
+centre-weighted map (1 / sqrt(dh^2 + dw^2 + 1e-3) with dh, dw measured from n/2, from IDT's test
+script), and for CoIC the embedding z is computed once from the whole image and reused for every
+tile, so tiling never changes what the model is told about the rain. `evaluate_set` uses each
+backbone's official tiling by default (512 tiles, overlap 0; IDT 128 tiles, overlap 0).
 """
 
 from __future__ import annotations
@@ -32,9 +33,23 @@ def _tile_starts(length: int, tile: int, stride: int) -> list[int]:
     return starts
 
 
+OFFICIAL_TILE = "official"
+"""`evaluate_set(tile=OFFICIAL_TILE)`: the backbone's official tile and overlap (`BackboneSpec.test_tile`)."""
+
+
+def official_tiling(model: nn.Module) -> tuple[int | None, int]:
+    """(tile, overlap) of the official evaluation of this model's backbone; whole images when it is unknown."""
+    build = getattr(model, BUILD_ATTR, None)
+    if build is None:
+        return None, 0
+    spec = model_info(build["backbone"])
+    return spec.test_tile, spec.test_overlap
+
+
 def _centre_weight(tile_h: int, tile_w: int, like: Tensor) -> Tensor:
-    dh = torch.arange(tile_h, dtype=like.dtype, device=like.device) - (tile_h - 1) / 2
-    dw = torch.arange(tile_w, dtype=like.dtype, device=like.device) - (tile_w - 1) / 2
+    """The official score map: centred on n/2 (not (n-1)/2), as `obtain_score_map` in test_model.py."""
+    dh = torch.arange(tile_h, dtype=like.dtype, device=like.device) - tile_h / 2
+    dw = torch.arange(tile_w, dtype=like.dtype, device=like.device) - tile_w / 2
     return 1.0 / torch.sqrt(dh[:, None] ** 2 + dw[None, :] ** 2 + 1e-3)
 
 
@@ -56,7 +71,7 @@ def _run(model: nn.Module, x: Tensor, z: Tensor | None) -> Tensor:
 
 
 @torch.inference_mode()
-def restore(model: nn.Module, image: Tensor, tile: int | None = None, overlap: int = 32, z: Tensor | None = None) -> Tensor:
+def restore(model: nn.Module, image: Tensor, tile: int | None = None, overlap: int = 0, z: Tensor | None = None) -> Tensor:
     """Derain N x 3 x H x W images in [0, 1]; returns the clamped restoration of the same shape.
 
     With `tile`, images whose smaller side exceeds it are processed in `tile` x `tile` crops that
@@ -99,19 +114,31 @@ def evaluate_set(
     model: nn.Module,
     pairs: Sequence[tuple[np.ndarray, np.ndarray]],
     protocol: str = DEFAULT_PROTOCOL,
-    tile: int | None = None,
-    overlap: int = 32,
+    tile: int | str | None = OFFICIAL_TILE,
+    overlap: int | None = None,
     batch: int = 8,
 ) -> dict[str, Any]:
-    """Mean input and output PSNR/SSIM of one test set, plus the per-image rows."""
+    """Mean input and output PSNR/SSIM of one test set, plus the per-image rows.
+
+    `tile` is a tile size, None for whole images, or `OFFICIAL_TILE` for the backbone's official
+    tiling; `overlap` defaults to the official 0 (or the backbone's official overlap).
+    """
+    if tile == OFFICIAL_TILE:
+        tile, official_overlap = official_tiling(model)
+        overlap = official_overlap if overlap is None else overlap
+    if isinstance(tile, str):
+        raise ZooError(f"tile '{tile}' is neither a size nor '{OFFICIAL_TILE}'")
+    overlap = 0 if overlap is None else overlap
     model.eval()
     per_image: list[dict[str, Any]] = []
+    tiled = False
     start = time.perf_counter()
     for group in _same_size_batches(pairs, batch):
         loaded = [pairs[i] for i in group]
         rainy = torch.stack([to_tensor(r) for r, _ in loaded])
         clean = np.stack([c for _, c in loaded])
         restored = restore(model, rainy, tile, overlap)
+        tiled = tiled or (tile is not None and min(rainy.shape[-2:]) > tile)
         outputs = score_batch(restored, clean, protocol)
         inputs = score_batch(np.stack([r for r, _ in loaded]), clean, protocol)
         for index, out_row, in_row in zip(group, outputs, inputs):
@@ -125,7 +152,9 @@ def evaluate_set(
         **means,
         "n_images": len(per_image),
         "protocol": protocol,
-        "tiled": tile is not None,
+        "tiled": tiled,
+        "tile": tile,
+        "overlap": overlap,
         "seconds": time.perf_counter() - start,
         "per_image": per_image,
     }

@@ -15,7 +15,7 @@ from ._atomic import atomic_write_json
 from .checkpoint import load_model_dir, read_config
 from .complexity import count_macs
 from .data.mixing import evaluation_sets
-from .evaluate import evaluate_set
+from .evaluate import OFFICIAL_TILE, evaluate_set
 from .results import make_row
 from .runs import METRICS_FILE, code_version, find_baseline, read_metrics, run_config, utc_now
 from .train_config import TrainConfig
@@ -41,7 +41,7 @@ def evaluate_run(run_dir: Path, data: str | None = None, root: Path | None = Non
     for name, pairs in sets.items():
         if console is not None:
             console.print(f"evaluating {name} ({len(pairs)} images)", style="dim")
-        results[name] = evaluate_set(model, pairs, cfg.protocol, tile=cfg.eval_tile)
+        results[name] = evaluate_set(model, pairs, cfg.protocol, tile=OFFICIAL_TILE if cfg.eval_tile is None else (cfg.eval_tile or None))
     params = _count(model) - _count(getattr(model, "key_encoder", None))  # the key encoder is a training-time copy
     rows = _rows(run_dir, cfg, data, results, params, count_macs(model, 128), state, utc_now())
     metrics = {

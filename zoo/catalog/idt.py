@@ -38,6 +38,7 @@ from ..registry import register_backbone
     },
     pad_multiple=128,  # the paper config's; the tiny config pads to 64
     min_size=1,
+    test_tile=128,  # built for 128 x 128 only: the official CoIC evaluation feeds it 128 tiles, overlap 0
     paper_params=16_422_543,
     paper_params_source=(
         "official CoIC models/IDT_CoIM.py, IDT(opt=None) built and counted (Schizophreni/CoIC @ 8c99e73): "
