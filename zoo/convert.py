@@ -161,7 +161,6 @@ def convert_official(
             "file": Path(src).name,
             "repo": "Schizophreni/CoIC",
             "licence": "MIT",
-            "encoder_file": None if encoder is None else Path(encoder).name,
             "note": (
                 "converted by `zoo convert`; the official encoder weights are not included"
                 if coic and encoder is None
@@ -169,6 +168,8 @@ def convert_official(
             ),
         }
     }
+    if encoder is not None:
+        extra["source"]["encoder_file"] = Path(encoder).name
     # Without the official encoder file the model folder holds the backbone only.
     save_model_dir(model, out, extra, include_encoder=encoder_parts is not None)
     return model.eval(), {"kind": kind, "tensors": len(renamed), "params": sum(t.numel() for t in renamed.values())}

@@ -65,9 +65,10 @@ def build_model(
             raise UnknownNameError(f"unknown encoder resize '{resize}'; choose one of: {', '.join(ENCODER_RESIZES)}")
         enc, size = build_encoder(config, **settings)
         net = CoICModel(net, enc, encoder_size=size, layout=layout, encoder_resize=resize)
-        build.update(
-            layout=layout, encoder={"width": enc.conv1.out_channels, "dim_z": enc.dim_z, "size": size, "resize": resize}
-        )
+        encoder_build: dict[str, Any] = {"width": enc.conv1.out_channels, "dim_z": enc.dim_z, "size": size}
+        if resize != "antialias":  # recorded only when not the default, so published config.json files stay byte-identical
+            encoder_build["resize"] = resize
+        build.update(layout=layout, encoder=encoder_build)
     setattr(net, BUILD_ATTR, build)
     return net
 
