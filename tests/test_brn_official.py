@@ -24,8 +24,8 @@ def test_converted_official_checkpoint_reproduces_reference(kind: str, official_
     for i in range(3):
         with torch.no_grad():
             out = model(ref[f"input_{i}"], z=ref[f"z_{i}"]) if kind == "coic" else model(ref[f"input_{i}"])
-        torch.testing.assert_close(out, ref[f"{kind}_raw_{i}"], atol=1e-4, rtol=0)
-        torch.testing.assert_close(out.clamp(0, 1), ref[f"{kind}_out_{i}"], atol=1e-4, rtol=0)
+        torch.testing.assert_close(out, ref[f"{kind}_raw_{i}"], atol=1e-6, rtol=0)
+        torch.testing.assert_close(out.clamp(0, 1), ref[f"{kind}_out_{i}"], atol=1e-6, rtol=0)
 
 
 def test_official_parameter_counts(official_dir: Path, tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     pad_multiple=128,  # the paper config's; the tiny config pads to 64
     min_size=1,
     params={"tiny": 925_437, "paper": 16_422_543},
+    test_tile=128,  # built for 128 x 128 only: the official CoIC evaluation feeds it 128 tiles, overlap 0
     paper_params=16_422_543,
     paper_params_source=(
         "official CoIC models/IDT_CoIM.py, IDT(opt=None) built and counted (Schizophreni/CoIC @ 8c99e73): "

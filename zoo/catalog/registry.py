@@ -40,6 +40,8 @@ class BackboneSpec:
     paper_params_source: str = ""
     coic_params_note: str = ""
     test_overrides: dict[str, Any] = field(default_factory=dict)
+    test_tile: int = 512  # official test_model.py: --tile 512 --tile_overlap 0 (IDT: 128 tiles)
+    test_overlap: int = 0
 
     def config(self, name: str) -> dict[str, Any]:
         """The keyword arguments of config `name`; a wrong name lists the known ones."""
@@ -85,12 +87,16 @@ def register_backbone(
     paper_params_source: str = "",
     coic_params_note: str = "",
     test_overrides: dict[str, Any] | None = None,
+    test_tile: int = 512,
+    test_overlap: int = 0,
 ) -> Callable[[Builder], Builder]:
     """Decorator: register `builder(**config) -> nn.Module` under `name`.
 
     `configs` must hold at least `tiny` and `paper`. `params` records each config's parameter count
     (so listing backbones builds nothing). `paper_params` is the parameter count of the plain backbone
     as the official code builds it, with `paper_params_source` saying where it comes from.
+    `test_tile`/`test_overlap` are the official evaluation's tiling (images whose smaller side exceeds
+    the tile are cut into tiles).
     """
     if family not in ("cnn", "transformer"):
         raise ValueError(f"family must be 'cnn' or 'transformer', got {family!r}")
@@ -114,6 +120,8 @@ def register_backbone(
             paper_params_source=paper_params_source,
             coic_params_note=coic_params_note,
             test_overrides=dict(test_overrides or {}),
+            test_tile=test_tile,
+            test_overlap=test_overlap,
         )
         return builder
 

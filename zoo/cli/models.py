@@ -62,11 +62,14 @@ def convert(
     src: Path = typer.Argument(..., help="Official CoIC checkpoint (.pth state dict)."),
     backbone: str = typer.Option(..., "--backbone", "-b", help="Backbone the checkpoint belongs to."),
     out: Path = typer.Option(..., "--out", "-o", help="Model folder to write."),
+    encoder: Path | None = typer.Option(
+        None, "--encoder", "-e", help="Official encoder checkpoint (MoCo state dict, e.g. checkpoints/CoIC/brn_enc.pth)."
+    ),
 ) -> None:
-    """Convert an official CoIC checkpoint into a model folder that `local-dir:OUT` loads."""
+    """Convert an official CoIC checkpoint (and its encoder) into a model folder that `local-dir:OUT` loads."""
     from ..models.convert import convert_official
 
-    _, summary = convert_official(src, backbone, out)
+    _, summary = convert_official(src, backbone, out, encoder=encoder)
     console.print(
         f"converted {src} ({summary['kind']}, {summary['tensors']} tensors, {summary['params']:,} parameters) "
         f"-> {out}; load it with zoo.create_model('local-dir:{out}')"

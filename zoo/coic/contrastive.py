@@ -4,14 +4,16 @@ For each rainy training image (as the official `train_*.py` scripts build it):
 - query: the whole rainy image resized to the patch size, through the query encoder;
 - positive key: a randomly flipped copy of the query, through the momentum encoder;
 - rain-aware negative: the clean patch carrying the most different rain layer (largest L1 distance)
-  of the batch, or of a small archive of recent batches when batches are small;
+  of the batch (official BRN, IDT), or of a pool of the last 64 // batch batches filled from step 0
+  (official RCDNet, DGUNet, DRSformer, whose batches are small);
 - detail-aware negatives: `n_neg` copies of the resized clean image, each Gaussian-blurred
   (kernel 11, sigma 0.3-1.5) and randomly flipped.
 Similarity is the mean over locations of the cosine between the normalised feature maps; the loss
 is cross-entropy with the positive at index 0, at a temperature.
 
 The official code draws one flip and one blur sigma per batch (a side effect of applying torchvision
-transforms to a batch tensor); we draw them per instance, which gives each image its own views.
+transforms to a batch tensor), so an image's `n_neg` detail negatives are copies of one; that is the
+default here. `per_image=True` draws them per instance instead (the recipe option `per_image_views`).
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ BLUR_KERNEL = 11
 BLUR_SIGMA = (0.3, 1.5)
 
 
-def random_flips(images: Tensor, generator: torch.Generator) -> Tensor:
-    """Flip each image horizontally and/or vertically with probability 1/2 each."""
+def random_flips(images: Tensor, generator: torch.Generator, per_image: bool = False) -> Tensor:
+    """Flip horizontally and/or vertically with probability 1/2 each: one draw for the batch, or one per image."""
     n = images.shape[0]
-    horizontal = torch.rand(n, generator=generator) < 0.5
-    vertical = torch.rand(n, generator=generator) < 0.5
+    draws = n if per_image else 1
+    horizontal = (torch.rand(draws, generator=generator) < 0.5).expand(n)
+    vertical = (torch.rand(draws, generator=generator) < 0.5).expand(n)
     out = images.clone()
     out[horizontal] = out[horizontal].flip(-1)
     out[vertical] = out[vertical].flip(-2)
@@ -91,21 +94,27 @@ def build_views(
     clean_full: Tensor,
     rainy_patch: Tensor,
     clean_patch: Tensor,
-    archive: RainArchive,
+    archive: RainArchive | Tensor | None,
     n_neg: int,
     generator: torch.Generator,
+    per_image: bool = False,
 ) -> ContrastiveViews:
-    """Query, positive key and negatives for one batch; `*_full` are the whole images resized to the patch size."""
+    """Query, positive key and negatives for one batch; `*_full` are the whole images resized to the patch size.
+
+    `archive` is where the rain-aware negative comes from: a `RainArchive` (this batch is pushed
+    first), a ready pool of rain layers that already holds this batch, or None for this batch only.
+    """
     if rainy_full.shape[-2:] != rainy_patch.shape[-2:]:
         raise ValueError("the resized whole images must have the patch size, as the negatives mix both")
     b = rainy_patch.shape[0]
-    key = random_flips(rainy_full, generator)
+    key = random_flips(rainy_full, generator, per_image)
     rain = rainy_patch - clean_patch
-    rain_negative = (most_different_rain(rain, archive.push(rain)) + clean_patch).clamp(0.0, 1.0)
+    pool = archive.push(rain) if isinstance(archive, RainArchive) else (rain if archive is None else archive)
+    rain_negative = (most_different_rain(rain, pool) + clean_patch).clamp(0.0, 1.0)
     blurred = clean_full.unsqueeze(1).expand(b, n_neg, *clean_full.shape[1:]).reshape(b * n_neg, *clean_full.shape[1:])
     low, high = BLUR_SIGMA
-    sigmas = low + (high - low) * torch.rand(b * n_neg, generator=generator)
-    detail = random_flips(gaussian_blur(blurred, sigmas), generator).reshape(b, n_neg, *clean_full.shape[1:])
+    sigmas = (low + (high - low) * torch.rand(b * n_neg if per_image else 1, generator=generator)).expand(b * n_neg)
+    detail = random_flips(gaussian_blur(blurred, sigmas), generator, per_image).reshape(b, n_neg, *clean_full.shape[1:])
     return ContrastiveViews(rainy_full, key, torch.cat([rain_negative.unsqueeze(1), detail], dim=1))
 
 

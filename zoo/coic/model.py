@@ -14,6 +14,12 @@ from torch import Tensor, nn
 from .encoder import MomentumEncoder, RainDetailEncoder
 from .modulation import Layout, coicify, context_of
 
+ENCODER_RESIZES = ("antialias", "plain")
+"""How the whole image is resized to the encoder's input. The official `test_model.py` uses
+`transforms.Resize((128, 128))` on a tensor, whose result depends on the torchvision version:
+bilinear with antialiasing since torchvision 0.17 ("antialias", the default: it reproduces the
+official z on current torchvision) and without before ("plain", the torchvision < 0.17 result)."""
+
 
 class CoICModel(nn.Module):
     """Backbone + rain-/detail-aware encoder. `forward(x, z=None)` restores x, computing z unless given."""
@@ -26,14 +32,18 @@ class CoICModel(nn.Module):
         encoder_size: int = 128,
         momentum: float = 0.999,
         layout: Layout = "official",
+        encoder_resize: str = "antialias",
     ) -> None:
         super().__init__()
+        if encoder_resize not in ENCODER_RESIZES:
+            raise ValueError(f"encoder_resize must be one of {ENCODER_RESIZES}, got {encoder_resize!r}")
         if getattr(backbone, "coic_context", None) is None:
             coicify(backbone, encoder.dim_z, layout)
         self.backbone = backbone
         self.encoder = encoder
         self.key_encoder = MomentumEncoder(encoder, momentum)
         self.encoder_size = encoder_size
+        self.encoder_resize = encoder_resize
         self.modulation = True
 
     @property
@@ -45,7 +55,8 @@ class CoICModel(nn.Module):
         size = (self.encoder_size, self.encoder_size)
         if tuple(x.shape[-2:]) == size:
             return x
-        return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
+        antialias = self.encoder_resize == "antialias"
+        return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=antialias)
 
     def embed(self, x: Tensor) -> Tensor:
         """z for each image of x: query encoder while training, momentum encoder in eval mode."""

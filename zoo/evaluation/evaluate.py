@@ -12,7 +12,7 @@ from torch import nn
 
 from ..data.mixing import to_tensor
 from ..errors import ZooError
-from .inference import restore
+from .inference import OFFICIAL_TILE, official_tiling, restore
 from .metrics import DEFAULT_PROTOCOL, score_batch
 
 
@@ -31,19 +31,31 @@ def evaluate_set(
     model: nn.Module,
     pairs: Sequence[tuple[np.ndarray, np.ndarray]],
     protocol: str = DEFAULT_PROTOCOL,
-    tile: int | None = None,
-    overlap: int = 32,
+    tile: int | str | None = OFFICIAL_TILE,
+    overlap: int | None = None,
     batch: int = 8,
 ) -> dict[str, Any]:
-    """Mean input and output PSNR/SSIM of one test set, plus the per-image rows."""
+    """Mean input and output PSNR/SSIM of one test set, plus the per-image rows.
+
+    `tile` is a tile size, None for whole images, or `OFFICIAL_TILE` for the backbone's official
+    tiling; `overlap` defaults to the official 0 (or the backbone's official overlap).
+    """
+    if tile == OFFICIAL_TILE:
+        tile, official_overlap = official_tiling(model)
+        overlap = official_overlap if overlap is None else overlap
+    if isinstance(tile, str):
+        raise ZooError(f"tile '{tile}' is neither a size nor '{OFFICIAL_TILE}'")
+    overlap = 0 if overlap is None else overlap
     model.eval()
     per_image: list[dict[str, Any]] = []
+    tiled = False
     start = time.perf_counter()
     for group in _same_size_batches(pairs, batch):
         loaded = [pairs[i] for i in group]
         rainy = torch.stack([to_tensor(r) for r, _ in loaded])
         clean = np.stack([c for _, c in loaded])
         restored = restore(model, rainy, tile, overlap)
+        tiled = tiled or (tile is not None and min(rainy.shape[-2:]) > tile)
         outputs = score_batch(restored, clean, protocol)
         inputs = score_batch(np.stack([r for r, _ in loaded]), clean, protocol)
         for index, out_row, in_row in zip(group, outputs, inputs):
@@ -57,7 +69,9 @@ def evaluate_set(
         **means,
         "n_images": len(per_image),
         "protocol": protocol,
-        "tiled": tile is not None,
+        "tiled": tiled,
+        "tile": tile,
+        "overlap": overlap,
         "seconds": time.perf_counter() - start,
         "per_image": per_image,
     }

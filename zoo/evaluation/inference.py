@@ -1,10 +1,11 @@
 """Full-image and tiled inference: `restore` derains a batch of images, whole or in tiles.
 
-Tiling follows the official `test_model.py`: tiles are used only when the image is larger than the
-tile, the last tile is snapped to the border, overlapping tiles are merged with a centre-weighted map
-(1 / sqrt(dh^2 + dw^2 + 1e-3), from IDT's test script), and for CoIC the embedding z is computed once
-from the whole image and reused for every tile, so tiling never changes what the model is told about
-the rain.
+Tiling follows the official `test_model.py`: tiles are used only when the image's smaller side
+exceeds the tile, the last tile is snapped to the border, overlapping tiles are merged with a
+centre-weighted map (1 / sqrt(dh^2 + dw^2 + 1e-3) with dh, dw measured from n/2, from IDT's test
+script), and for CoIC the embedding z is computed once from the whole image and reused for every
+tile, so tiling never changes what the model is told about the rain. `evaluate_set` (in `evaluate`) uses each
+backbone's official tiling by default (512 tiles, overlap 0; IDT 128 tiles, overlap 0).
 """
 
 from __future__ import annotations
@@ -25,9 +26,23 @@ def _tile_starts(length: int, tile: int, stride: int) -> list[int]:
     return starts
 
 
+OFFICIAL_TILE = "official"
+"""`evaluate_set(tile=OFFICIAL_TILE)`: the backbone's official tile and overlap (`BackboneSpec.test_tile`)."""
+
+
+def official_tiling(model: nn.Module) -> tuple[int | None, int]:
+    """(tile, overlap) of the official evaluation of this model's backbone; whole images when it is unknown."""
+    build = getattr(model, BUILD_ATTR, None)
+    if build is None:
+        return None, 0
+    spec = model_info(build["backbone"])
+    return spec.test_tile, spec.test_overlap
+
+
 def _centre_weight(tile_h: int, tile_w: int, like: Tensor) -> Tensor:
-    dh = torch.arange(tile_h, dtype=like.dtype, device=like.device) - (tile_h - 1) / 2
-    dw = torch.arange(tile_w, dtype=like.dtype, device=like.device) - (tile_w - 1) / 2
+    """The official score map: centred on n/2 (not (n-1)/2), as `obtain_score_map` in test_model.py."""
+    dh = torch.arange(tile_h, dtype=like.dtype, device=like.device) - tile_h / 2
+    dw = torch.arange(tile_w, dtype=like.dtype, device=like.device) - tile_w / 2
     return 1.0 / torch.sqrt(dh[:, None] ** 2 + dw[None, :] ** 2 + 1e-3)
 
 
@@ -49,7 +64,7 @@ def _run(model: nn.Module, x: Tensor, z: Tensor | None) -> Tensor:
 
 
 @torch.inference_mode()
-def restore(model: nn.Module, image: Tensor, tile: int | None = None, overlap: int = 32, z: Tensor | None = None) -> Tensor:
+def restore(model: nn.Module, image: Tensor, tile: int | None = None, overlap: int = 0, z: Tensor | None = None) -> Tensor:
     """Derain N x 3 x H x W images in [0, 1]; returns the clamped restoration of the same shape.
 
     With `tile`, images whose smaller side exceeds it are processed in `tile` x `tile` crops that

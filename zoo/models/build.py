@@ -12,7 +12,7 @@ from torch import nn
 
 from ..catalog import model_info
 from ..coic.encoder import build_encoder
-from ..coic.model import CoICModel
+from ..coic.model import ENCODER_RESIZES, CoICModel
 from ..coic.modulation import LAYOUTS, Layout
 from ..errors import UnknownNameError
 
@@ -25,7 +25,7 @@ def build_model(
     coic: bool = False,
     config: str = "tiny",
     layout: Layout = "official",
-    encoder: dict[str, int] | None = None,
+    encoder: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> nn.Module:
     """A freshly initialised plain backbone, or a CoICModel around it."""
@@ -40,8 +40,15 @@ def build_model(
     if coic:
         if layout not in LAYOUTS:
             raise UnknownNameError(f"unknown modulation layout '{layout}'; choose one of: {', '.join(LAYOUTS)}")
-        enc, size = build_encoder(config, **(encoder or {}))
-        net = CoICModel(net, enc, encoder_size=size, layout=layout)
-        build.update(layout=layout, encoder={"width": enc.conv1.out_channels, "dim_z": enc.dim_z, "size": size})
+        settings = dict(encoder or {})
+        resize = str(settings.pop("resize", None) or "antialias")
+        if resize not in ENCODER_RESIZES:
+            raise UnknownNameError(f"unknown encoder resize '{resize}'; choose one of: {', '.join(ENCODER_RESIZES)}")
+        enc, size = build_encoder(config, **settings)
+        net = CoICModel(net, enc, encoder_size=size, layout=layout, encoder_resize=resize)
+        encoder_build: dict[str, Any] = {"width": enc.conv1.out_channels, "dim_z": enc.dim_z, "size": size}
+        if resize != "antialias":  # recorded only when not the default, so published config.json files stay byte-identical
+            encoder_build["resize"] = resize
+        build.update(layout=layout, encoder=encoder_build)
     setattr(net, BUILD_ATTR, build)
     return net

@@ -19,6 +19,8 @@ from ..coic.model import CoICModel
 from ..errors import CheckpointError, UnknownNameError
 from .build import build_model
 from .checkpoint import load_state, save_model_dir
+from .convert_encoder import encoder_shape, split_moco_state
+from .convert_rcdnet import rename_rcdnet
 
 _BRN_TOP = {
     "conv0": "image.conv0",
@@ -74,6 +76,7 @@ def _rename_brn(key: str) -> str | None:
 
 CONVERTERS: dict[str, dict[str, Any]] = {
     "brn": {"rename": _rename_brn, "config": "paper", "overrides": {"iterations": 8}},
+    "rcdnet": {"rename": rename_rcdnet, "config": "paper", "overrides": {}},
 }
 
 
@@ -99,11 +102,21 @@ def load_official_state(path: str | Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def convert_official(src: str | Path, backbone: str, out: str | Path) -> tuple[nn.Module, dict[str, Any]]:
-    """Map the official checkpoint `src` of `backbone` into the model folder `out`.
+def convert_official(
+    src: str | Path,
+    backbone: str,
+    out: str | Path,
+    encoder: str | Path | None = None,
+    model_args: dict[str, Any] | None = None,
+) -> tuple[nn.Module, dict[str, Any]]:
+    """Map the official checkpoint `src` of `backbone` (and its encoder `encoder`) into the model folder `out`.
 
-    Returns the loaded model and a summary (kind detected, tensors mapped). A checkpoint of another
-    backbone fails with the number of keys that did not map.
+    With the official encoder (`checkpoints/CoIC/<backbone>_enc.pth`, a MoCo state dict) the folder
+    holds both encoders and runs the official test path: z from `encoder_k` on the input resized to
+    the encoder size, once per image. `model_args` replace the converter's constructor arguments
+    (e.g. the reduced widths of a parity fixture). Returns the loaded model and a summary (kind
+    detected, tensors mapped). A checkpoint of another backbone fails with the number of keys that
+    did not map.
     """
     if backbone not in CONVERTERS:
         raise UnknownNameError(f"no official-checkpoint converter for '{backbone}'; available: {', '.join(CONVERTERS)}")
@@ -120,9 +133,27 @@ def convert_official(src: str | Path, backbone: str, out: str | Path) -> tuple[n
             f"is this a checkpoint of another backbone?"
         )
     coic = any(".modulator." in k for k in renamed)
-    model = build_model(backbone, coic=coic, config=spec["config"], **spec["overrides"])
+    encoder_parts = split_moco_state(load_official_state(encoder), encoder) if encoder is not None else None
+    if encoder_parts is not None and not coic:
+        raise CheckpointError(f"{src}: a baseline checkpoint (no g2pa_wgen keys) takes no --encoder")
+    args = dict(spec["overrides"] if model_args is None else model_args)
+    encoder_cfg: dict[str, Any] | None = None
+    if encoder_parts is not None:
+        encoder_cfg = {**encoder_shape(encoder_parts["key_encoder"], encoder), "size": 128}
+        expected = _modulation_dim_z(renamed)
+        if encoder_cfg["dim_z"] != expected:
+            raise CheckpointError(
+                f"{encoder}: its z has {encoder_cfg['dim_z']} values but {src} was built for z of {expected}; "
+                "pass the encoder trained with this model"
+            )
+    elif coic:
+        encoder_cfg = {"dim_z": _modulation_dim_z(renamed)}
+    model = build_model(backbone, coic=coic, config=spec["config"], encoder=encoder_cfg, **args)
     target = model.backbone if isinstance(model, CoICModel) else model
     load_state(target, renamed, Path(src))
+    if encoder_parts is not None:
+        load_state(model.encoder, encoder_parts["encoder"], Path(encoder))
+        load_state(model.key_encoder.encoder, encoder_parts["key_encoder"], Path(encoder))
     kind = "coic" if coic else "baseline"
     extra = {
         "source": {
@@ -130,9 +161,31 @@ def convert_official(src: str | Path, backbone: str, out: str | Path) -> tuple[n
             "file": Path(src).name,
             "repo": "Schizophreni/CoIC",
             "licence": "MIT",
-            "note": "converted by `zoo convert`; the official encoder weights are not included" if coic else "converted by `zoo convert`",
+            "note": (
+                "converted by `zoo convert`; the official encoder weights are not included"
+                if coic and encoder is None
+                else "converted by `zoo convert`"
+            ),
         }
     }
-    # The official encoder checkpoint is a separate file; the model folder holds the backbone only.
-    save_model_dir(model, out, extra, include_encoder=False)
+    if encoder is not None:
+        extra["source"]["encoder_file"] = Path(encoder).name
+    # Without the official encoder file the model folder holds the backbone only.
+    save_model_dir(model, out, extra, include_encoder=encoder_parts is not None)
     return model.eval(), {"kind": kind, "tensors": len(renamed), "params": sum(t.numel() for t in renamed.values())}
+
+
+def _modulation_dim_z(renamed: dict[str, torch.Tensor]) -> int:
+    """The z dimension the checkpoint's MLPs were built for: first MLP input minus the conv's input channels.
+
+    Read over every modulated convolution and the most common value taken, so that the odd grouped or
+    transposed convolution (whose weight's second axis is not its input width) cannot mislead it.
+    """
+    counts: dict[int, int] = {}
+    for key, tensor in renamed.items():
+        if key.endswith(".modulator.0.weight"):
+            conv = renamed.get(key[: -len("modulator.0.weight")] + "weight")
+            if conv is not None and conv.dim() == 4:
+                value = int(tensor.shape[1] - conv.shape[1])
+                counts[value] = counts.get(value, 0) + 1
+    return max(counts, key=counts.__getitem__) if counts else 128

@@ -64,6 +64,9 @@ class TrainConfig:
     contrast_weight: float | None = None
     n_neg: int | None = None
     temperature: float | None = None
+    rain_pool: bool | None = None
+    per_image_views: bool | None = None
+    explode_guard: float | None = None
     momentum: float = 0.999
     bf16: bool = False
     channels_last: bool = False
@@ -90,7 +93,7 @@ class TrainConfig:
         changes: dict[str, Any] = {}
         for name in ("batch", "crop", "iters", "lr", "loss", "optimizer", "schedule", "milestones", "gamma",
                      "eta_min", "periods", "cycle_floors", "weight_decay", "coic_weight_decay", "grad_clip",
-                     "contrast_weight", "n_neg", "temperature"):
+                     "contrast_weight", "n_neg", "temperature", "rain_pool", "per_image_views", "explode_guard"):
             if getattr(self, name) is None:
                 changes[name] = getattr(base, name)
         cfg = replace(self, **changes)
@@ -107,6 +110,7 @@ class TrainConfig:
             (self.stage1_iters is None or self.stage1_iters >= 0, f"--stage1-iters {self.stage1_iters} must be >= 0"),
             (self.ckpt_every >= 1, f"ckpt_every {self.ckpt_every} must be at least 1"),
             (self.n_neg is None or self.n_neg >= 1, f"n_neg {self.n_neg} must be at least 1"),
+            (0.0 <= self.momentum <= 1.0, f"momentum {self.momentum} must be between 0 and 1"),
         ]
         for ok, message in checks:
             if not ok:

@@ -18,6 +18,7 @@ from .._atomic import atomic_write_json
 from ..data.mixing import evaluation_sets
 from ..evaluation.complexity import count_macs
 from ..evaluation.evaluate import evaluate_set
+from ..evaluation.inference import OFFICIAL_TILE
 from ..evaluation.records import make_row
 from ..models.checkpoint import load_model_dir, read_config
 from ..models.files import METRICS_FILE
@@ -51,7 +52,7 @@ def evaluate_run(
     for name, pairs in sets.items():
         if on_set is not None:
             on_set(name, len(pairs))
-        results[name] = evaluate_set(model, pairs, cfg.protocol, tile=cfg.eval_tile)
+        results[name] = evaluate_set(model, pairs, cfg.protocol, tile=OFFICIAL_TILE if cfg.eval_tile is None else (cfg.eval_tile or None))
     params = _count(model) - _count(getattr(model, "key_encoder", None))  # the key encoder is a training-time copy
     rows = _rows(run_dir, cfg, data, results, params, count_macs(model, 128), state, utc_now())
     metrics = {

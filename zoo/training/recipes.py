@@ -36,6 +36,11 @@ class Recipe:
     contrast_weight: float = 0.2
     n_neg: int = 4
     temperature: float = 1.0
+    # Official-behaviour switches (see `RECIPE_OPTIONS`): each default is what the backbone's
+    # official `train_<Backbone>.py` does; the other value is one of our departures.
+    rain_pool: bool = True  # rain-aware negative from the last 64 // batch batches (filled from step 0), else this batch only
+    per_image_views: bool = False  # one blur sigma / flip per image, else one per batch (torchvision on a batch tensor)
+    explode_guard: float = 0.0  # stage 2: clip every gradient to norm 1e-8 when abs(final output) exceeds it; 0 = off
     source: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -46,7 +51,12 @@ class Recipe:
 _PAPER: dict[str, Recipe] = {
     "brn": Recipe(
         "neg_ssim", "adam", 1e-3, 12, 100, 260_000, 40_000 / 260_000,
-        milestones=(0.277, 0.462, 0.739), gamma=0.2, source="train_BRN.py",
+        milestones=(0.2872, 0.4725, 0.7505), gamma=0.2, rain_pool=False, source="train_BRN.py",
+        notes=(
+            "milestones: MultiStepLR [30, 50, 80] stepped with the finished epoch's index, so the decays start "
+            "after epochs 31/51/81 of 2,409 iterations (0.2872/0.4725/0.7505 of 260k)",
+            "rain-aware negative from the current batch only (train_BRN.py:92-97)",
+        ),
     ),
     "rcdnet": Recipe(
         "rcdnet_stages", "adam", 1e-3, 16, 64, 260_000, 40_000 / 260_000,
@@ -58,14 +68,16 @@ _PAPER: dict[str, Recipe] = {
     ),
     "dgunet": Recipe(
         "charbonnier_edge", "adam", 2e-4, 16, 128, 400_000, 40_000 / 400_000,
-        schedule="cosine", eta_min=1e-6, source="train_DGUNet.py",
+        schedule="cosine", eta_min=1e-6, explode_guard=10.0, source="train_DGUNet.py",
+        notes=("stage 2: gradients clipped to norm 1e-8 when abs(output) > 10 (train_DGUNet.py:165-168)",),
     ),
     "idt": Recipe(
         "neg_ssim", "adam", 1e-4, 8, 128, 397_000, 40_000 / 397_000,
-        milestones=(0.918,), gamma=0.1, source="train_IDT.py",
+        milestones=(0.918,), gamma=0.1, rain_pool=False, source="train_IDT.py",
         notes=(
             "110 epochs of the mix at batch 8; MultiStepLR [100, 250, 350] stepped per epoch: x0.1 from epoch 101",
             "the script reads an undefined stage1_iters: 40k as in the README",
+            "rain-aware negative from the current batch only (train_IDT.py:90-95)",
         ),
     ),
     "drsformer": Recipe(
@@ -80,6 +92,16 @@ _PAPER: dict[str, Recipe] = {
         ),
     ),
 }
+
+
+RECIPE_OPTIONS: dict[str, str] = {
+    "rain_pool": "rain-aware negative drawn from a pool of the last 64 // batch batches, filled from step 0 "
+    "(official for RCDNet, DGUNet, DRSformer; BRN and IDT use the current batch only)",
+    "per_image_views": "blur sigma and flips drawn per image (official: once per batch, so the n_neg detail "
+    "negatives of an image are copies of one)",
+    "explode_guard": "stage 2 gradient guard: clip to norm 1e-8 when abs(final output) exceeds this (official: 10 for DGUNet, else off)",
+}
+"""The recipe switches that choose between official behaviour and one of our departures."""
 
 
 def paper_recipe(backbone: str) -> Recipe:

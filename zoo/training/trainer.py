@@ -64,9 +64,12 @@ class Trainer:
         if self.cfg.channels_last:
             self.model.to(memory_format=torch.channels_last)
         self.coic = isinstance(self.model, CoICModel)
+        if self.coic:
+            self.model.key_encoder.momentum = float(self.cfg.momentum)
         backbone = self.model.backbone if self.coic else self.model
         self.optimizers = build_optimizers(self.cfg, self.model)
         self.clipped = list(backbone.parameters())  # official clipping: backbone incl. modulation, not the encoder
+        self.guarded = [list(opt_params(o)) for o in self.optimizers.values()]  # the explode guard clips each group
         self.schedulers = build_schedulers(self.cfg, self.optimizers)
         self.ema = self._make_ema()
         self.archive = RainArchive()
@@ -152,7 +155,8 @@ class Trainer:
 
     def train_step(self, batch: dict[str, Tensor]) -> dict[str, float]:
         cfg = self.cfg
-        stage2 = self.coic and self.step >= cfg.stage1_iters  # type: ignore[operator]
+        # Official `if step <= stage1_iters: stage 1`: stage 1 runs steps 0..stage1_iters inclusive.
+        stage2 = self.coic and self.step > cfg.stage1_iters  # type: ignore[operator]
         if self.coic:
             self.model.modulation = stage2
         self.model.train()
@@ -164,10 +168,13 @@ class Trainer:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             contrast = torch.zeros(())
             z = None
+            # The official pool is filled from step 0, stage 1 included; without it, this batch only.
+            pool = self.archive.push(batch["rainy"] - clean) if self.coic and cfg.rain_pool else None
             if stage2:
                 generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + self.step * 31 + self.dist.rank)
                 views = build_views(
-                    batch["rainy_full"], batch["clean_full"], rainy, clean, self.archive, cfg.n_neg, generator  # type: ignore[arg-type]
+                    batch["rainy_full"], batch["clean_full"], rainy, clean, pool, cfg.n_neg, generator,  # type: ignore[arg-type]
+                    per_image=bool(cfg.per_image_views),
                 )
                 contrast, z = contrastive_loss(self.model.encoder, self.model.key_encoder, views, cfg.temperature)  # type: ignore[arg-type]
             outputs = self._outputs(rainy, z)
@@ -183,6 +190,9 @@ class Trainer:
         dist_utils.average_gradients(self.model, self.dist)
         if cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.clipped, cfg.grad_clip)
+        if stage2 and cfg.explode_guard and _final(outputs).detach().abs().max() > cfg.explode_guard:
+            for params in self.guarded:  # train_DGUNet.py: clip_grad_norm_(..., 1e-8) per optimiser group
+                torch.nn.utils.clip_grad_norm_(params, 1e-8)
         for opt in self.optimizers.values():
             opt.step()
         for sched in self.schedulers.values():
@@ -239,6 +249,20 @@ class Trainer:
 
     def close(self) -> None:
         dist_utils.teardown(self.dist)
+
+
+def opt_params(optimizer: torch.optim.Optimizer) -> list[Tensor]:
+    """Every parameter an optimiser updates."""
+    return [p for group in optimizer.param_groups for p in group["params"]]
+
+
+def _final(outputs: Any) -> Tensor:
+    """The restored image among the loss inputs (stage lists end with it; RCDNet's tuple holds its last stage)."""
+    if isinstance(outputs, Tensor):
+        return outputs
+    if isinstance(outputs, tuple) and hasattr(outputs, "backgrounds"):
+        return _final(outputs.backgrounds)
+    return _final(outputs[-1])
 
 
 def _as_float(outputs: Any) -> Any:
