@@ -1,7 +1,9 @@
-"""Forward + backward of every tiny backbone, baseline vs CoIC, side by side (target: CoIC <= 1.3x).
+"""Forward + backward of every backbone, baseline vs CoIC, side by side.
 
-The CoIC side includes what CoIC adds at training time: the encoder pass and the modulated kernels.
-Run: `pytest benchmarks/test_backbones.py --benchmark-group-by=param:name`.
+Targets: CoIC / baseline <= 1.5x for every tiny config, <= 1.3x for the paper configs of BRN and
+RCDNet (batch 4, 64x64). The CoIC side includes what CoIC adds at training time: the encoder pass
+and the modulated kernels.
+Run: `pytest benchmarks/test_backbones.py --benchmark-group-by=group`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import torch
 
 import zoo
 
-MODELS = zoo.list_models()
+CASES = [(name, "tiny") for name in zoo.list_models()] + [("brn", "paper"), ("rcdnet", "paper")]
 
 
 def _step(model: torch.nn.Module, x: torch.Tensor) -> None:
@@ -20,9 +22,9 @@ def _step(model: torch.nn.Module, x: torch.Tensor) -> None:
 
 
 @pytest.mark.parametrize("coic", [False, True], ids=["baseline", "coic"])
-@pytest.mark.parametrize("name", MODELS)
-def test_train_step(benchmark, name: str, coic: bool) -> None:
-    model = zoo.create_model(name, coic=coic).train()
+@pytest.mark.parametrize(("name", "config"), CASES, ids=[f"{n}-{c}" for n, c in CASES])
+def test_train_step(benchmark, name: str, config: str, coic: bool) -> None:
+    model = zoo.create_model(name, coic=coic, config=config).train()
     x = torch.rand(4, 3, 64, 64)
-    benchmark.group = f"{name} fwd+bwd tiny 4x64x64"
-    benchmark.pedantic(_step, args=(model, x), rounds=10, warmup_rounds=2)
+    benchmark.group = f"{name} {config} fwd+bwd 4x64x64"
+    benchmark.pedantic(_step, args=(model, x), rounds=6 if config == "paper" else 10, warmup_rounds=2)

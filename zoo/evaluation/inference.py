@@ -89,4 +89,4 @@ def restore(model: nn.Module, image: Tensor, tile: int | None = None, overlap: i
             crop = image[:, :, top : top + tile, left : left + tile]
             out[:, :, top : top + tile, left : left + tile] += _run(model, crop, z) * weight
             weight_sum[:, :, top : top + tile, left : left + tile] += weight
-    return (out / weight_sum).clamp(0.0, 1.0)
+    return out.div_(weight_sum).clamp_(0.0, 1.0)  # in place: no second and third image-sized tensor
