@@ -15,21 +15,48 @@ import re
 from .convert_tconv import strip_tconv
 
 _STAGES = {
-    "phi_0": "gdm_first.phi", "phit_0": "gdm_first.phi_t", "r0": "gdm_first.step",
-    "phi_6": "gdm_last.phi", "phit_6": "gdm_last.phi_t", "r6": "gdm_last.step",
-    "shallow_feat1": "shallow_first", "shallow_feat7": "shallow_last",
-    "stage1_encoder": "encoder_first", "stage1_decoder": "decoder_first", "sam12": "sam_first",
-    "concat67": "fuse_last", "tail": "tail",
-    "basic.phi_1": "middle.gdm.phi", "basic.phit_1": "middle.gdm.phi_t", "basic.r1": "middle.gdm.step",
-    "basic.shallow_feat2": "middle.shallow", "basic.stage2_encoder": "middle.encoder",
-    "basic.stage2_decoder": "middle.decoder", "basic.sam23": "middle.sam", "basic.merge12": "middle.merge",
+    "phi_0": "gdm_first.phi",
+    "phit_0": "gdm_first.phi_t",
+    "r0": "gdm_first.step",
+    "phi_6": "gdm_last.phi",
+    "phit_6": "gdm_last.phi_t",
+    "r6": "gdm_last.step",
+    "shallow_feat1": "shallow_first",
+    "shallow_feat7": "shallow_last",
+    "stage1_encoder": "encoder_first",
+    "stage1_decoder": "decoder_first",
+    "sam12": "sam_first",
+    "concat67": "fuse_last",
+    "tail": "tail",
+    "basic.phi_1": "middle.gdm.phi",
+    "basic.phit_1": "middle.gdm.phi_t",
+    "basic.r1": "middle.gdm.step",
+    "basic.shallow_feat2": "middle.shallow",
+    "basic.stage2_encoder": "middle.encoder",
+    "basic.stage2_decoder": "middle.decoder",
+    "basic.sam23": "middle.sam",
+    "basic.merge12": "middle.merge",
 }
 _PART = re.compile(r"^(?P<stage>basic\.[a-z_0-9]+|[a-z_0-9]+)(?:\.(?P<rest>.+))?$")
 _RESBLOCK = {"body.0": "conv1", "body.1": "act", "body.2": "conv2"}
-_SHALLOW = {"0": "conv", "1.body.0": "cab.conv1", "1.body.1": "cab.act", "1.body.2": "cab.conv2",
-            "1.CA.conv_du.0": "cab.attention.squeeze", "1.CA.conv_du.2": "cab.attention.excite"}
-_BLOCK = {"conv_1": "conv1", "conv_2": "conv2", "identity": "identity", "csff_enc": "csff_enc",
-          "csff_dec": "csff_dec", "phi": "phi", "gamma": "gamma", "norm": "norm"}
+_SHALLOW = {
+    "0": "conv",
+    "1.body.0": "cab.conv1",
+    "1.body.1": "cab.act",
+    "1.body.2": "cab.conv2",
+    "1.CA.conv_du.0": "cab.attention.squeeze",
+    "1.CA.conv_du.2": "cab.attention.excite",
+}
+_BLOCK = {
+    "conv_1": "conv1",
+    "conv_2": "conv2",
+    "identity": "identity",
+    "csff_enc": "csff_enc",
+    "csff_dec": "csff_dec",
+    "phi": "phi",
+    "gamma": "gamma",
+    "norm": "norm",
+}
 _LEVELS = 4  # the official Encoder/Decoder are built with depth=4 (UNET_LEVELS of ours)
 
 

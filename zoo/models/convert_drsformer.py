@@ -39,7 +39,9 @@ def _mefc(net: str, rest: str) -> str | None:
         return f"{net}.preprocess.weight"
     if match := re.match(r"^1\._ops\.(\d+)\._out\.0\.weight$", rest):
         return f"{net}.steps.{match.group(1)}.fuse.weight"
-    match = re.match(r"^1\._ops\.(\d+)\._ops\.([0-6])\.op\.(\d)\.(?P<tail>weight|modulator\.[024]\.(weight|bias))$", rest)
+    match = re.match(
+        r"^1\._ops\.(\d+)\._ops\.([0-6])\.op\.(\d)\.(?P<tail>weight|modulator\.[024]\.(weight|bias))$", rest
+    )
     if match is None:
         return None
     step, expert, index = match.group(1), int(match.group(2)), match.group(3)

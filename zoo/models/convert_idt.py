@@ -24,9 +24,14 @@ _TOP = (
     (re.compile(r"^output_proj\.proj\.0\."), "output_proj."),
 )
 _INNER = {
-    "attn.qkv.to_q.": "attn.to_q.", "attn.qkv.to_kv.": "attn.to_kv.", "attn.qkv.proj.": "attn.to_local.",
-    "attn.Position_Extract.": "attn.local.", "mlp.linear1.0.": "mlp.linear1.", "mlp.dwconv.0.": "mlp.dwconv.",
-    "mlp.linear2.0.": "mlp.linear2.", "context_emb.": "context.embed.",
+    "attn.qkv.to_q.": "attn.to_q.",
+    "attn.qkv.to_kv.": "attn.to_kv.",
+    "attn.qkv.proj.": "attn.to_local.",
+    "attn.Position_Extract.": "attn.local.",
+    "mlp.linear1.0.": "mlp.linear1.",
+    "mlp.dwconv.0.": "mlp.dwconv.",
+    "mlp.linear2.0.": "mlp.linear2.",
+    "context_emb.": "context.embed.",
 }
 _BLOCK_REST = re.compile(
     r"^(norm1|norm1_kv|norm2|attn\.(to_q|to_kv|to_local|proj|local\.[01])|mlp\.(linear1|linear2|dwconv)"
