@@ -142,3 +142,13 @@ def test_checkpoint_of_another_backbone_is_refused(tmp_path: Path) -> None:
     for other in ("dgunet", "drsformer"):
         with pytest.raises(zoo.ZooError, match="are not .* keys"):
             convert_official(tmp_path / "model.pth", other, tmp_path / other)
+
+
+def test_cli_convert_takes_baseline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`zoo convert --baseline` on a CoIC-class state dict: one line, a baseline folder (paper widths refuse the fixture)."""
+    from tests.cli_runner import run_cli
+
+    state, _, _ = _fixture("idt")
+    torch.save(state, tmp_path / "model.pth")
+    code, _, err = run_cli(["convert", str(tmp_path / "model.pth"), "-b", "idt", "-o", str(tmp_path / "out"), "--baseline"], monkeypatch, capsys)
+    assert code == 2 and "does not fit this model" in err and "Traceback" not in err
