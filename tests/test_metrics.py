@@ -97,6 +97,8 @@ def reference(protocol: str, target: np.ndarray, output: torch.Tensor) -> tuple[
     if protocol == "rgb":
         a = quantise(output)
         return ref_psnr(a, gt), float(np.mean([ref_ssim_index(a[..., c], gt[..., c], 255) for c in range(3)]))
+    if protocol == "rcdnet-matlab":
+        return reference_rcdnet(quantise(output), gt)
     assert protocol == "coic-paper"
     out = np.clip(output.numpy().astype(np.float64), 0, 1).transpose(1, 2, 0) * 255
     weights = np.array([0.256789, 0.504129, 0.097906])
@@ -111,6 +113,30 @@ def reference(protocol: str, target: np.ndarray, output: torch.Tensor) -> tuple[
     return psnr, ref_ssim_index(a, b, 1.0)
 
 
+def reference_rcdnet(restored: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    """RCDNet's Performance_evaluation/statistic.m with its psnr.m and ssim.m, from uint8 levels (H x W x 3)."""
+
+    def luma(rgb: np.ndarray) -> np.ndarray:  # rgb2ycbcr(im2double(.)): double in, double out, no rounding
+        unit = rgb / 255.0
+        return (65.481 * unit[..., 0] + 128.553 * unit[..., 1] + 24.966 * unit[..., 2] + 16.0) / 255.0
+
+    x, x_true = luma(restored), luma(truth)
+    fmax = 2.0**8 - 1 if x.max() > 2 else 2.0**1 - 1  # psnr.m: k = 1 unless max(f1) > 2
+    psnr = 10 * math.log10(fmax**2 / np.mean((x - x_true) ** 2))
+    img1, img2 = x * 255, x_true * 255
+    f = max(1, int(math.floor(min(img1.shape) / 256 + 0.5)))  # MATLAB round, half away from zero
+    if f > 1:  # imfilter(ones(f)/f^2, 'symmetric', 'same'), centre floor((f+1)/2), then (1:f:end, 1:f:end)
+        centre = (f + 1) // 2 - 1
+
+        def box(image: np.ndarray) -> np.ndarray:
+            padded = np.pad(image, ((centre, f - 1 - centre), (centre, f - 1 - centre)), mode="symmetric")
+            out = sum(padded[i : i + image.shape[0], j : j + image.shape[1]] for i in range(f) for j in range(f))
+            return (out / f**2)[::f, ::f]
+
+        img1, img2 = box(img1), box(img2)
+    return psnr, ref_ssim_index(img1, img2, 255)
+
+
 CALIBRATION = [
     ("y-matlab", 64, 80, 1),
     ("y-matlab", 321, 481, 2),
@@ -121,6 +147,10 @@ CALIBRATION = [
     ("coic-paper", 385, 513, 4),  # f = 2 on odd sides: avg_pool2d drops the last row and column
     ("coic-paper", 512, 512, 3),  # f = 2 (SPA, DID halves)
     ("coic-paper", 640, 700, 5),  # round(2.5) = 2 in Python (MATLAB's round would give 3)
+    ("rcdnet-matlab", 321, 481, 2),  # f = 1
+    ("rcdnet-matlab", 385, 513, 4),  # f = 2 on odd sides: the remainder row/column is kept (mirrored)
+    ("rcdnet-matlab", 512, 384, 3),  # f = round(1.5) = 2 (DID 512 x 512 is the same case)
+    ("rcdnet-matlab", 640, 700, 5),  # f = MATLAB round(2.5) = 3: an odd box centred on the kept pixel
 ]
 
 
@@ -146,6 +176,8 @@ def test_protocol_matches_reference_formula(protocol: str, height: int, width: i
             20 * math.log10(1 / 0.256789),
             (2 * (16 + 0.256789 * 255) * 16 + 6.5025) / ((16 + 0.256789 * 255) ** 2 + 16**2 + 6.5025),
         ),
+        # RCDNet's statistic.m: Y(255, 0, 0) = 16 + 65.481, unrounded (im2double before rgb2ycbcr).
+        ("rcdnet-matlab", 20 * math.log10(255 / 65.481), (2 * 81.481 * 16 + 6.5025) / (81.481**2 + 16**2 + 6.5025)),
         # RGB: only R differs (mse = 255^2 / 3); SSIM of the equal G and B planes is 1.
         ("rgb", 10 * math.log10(3), (6.5025 / (255**2 + 6.5025) + 2) / 3),
     ],
@@ -166,6 +198,8 @@ def test_protocols_give_different_numbers() -> None:
     assert abs(results["y-matlab"]["psnr"] - results["coic-paper"]["psnr"]) > 1e-3
     assert results["y-matlab"]["psnr"] - results["rgb"]["psnr"] > 2.0
     assert abs(results["y-matlab"]["ssim"] - results["coic-paper"]["ssim"]) > 1e-4
+    assert abs(results["rcdnet-matlab"]["ssim"] - results["y-matlab"]["ssim"]) > 1e-4  # downsampled by 2
+    assert abs(results["rcdnet-matlab"]["ssim"] - results["coic-paper"]["ssim"]) > 1e-5  # kept remainder row
 
 
 @pytest.fixture(scope="module")
@@ -250,7 +284,9 @@ def test_output_is_clamped_like_coic() -> None:
 
 def test_protocol_registry() -> None:
     assert list_protocols()[0] == "y-matlab"
-    assert set(list_protocols()) == {"y-matlab", "coic-paper", "rgb"}
+    assert set(list_protocols()) == {"y-matlab", "coic-paper", "rgb", "rcdnet-matlab"}
+    rcdnet = get_protocol("rcdnet-matlab")
+    assert (rcdnet.quantize, rcdnet.round_y, rcdnet.ssim_downsample, rcdnet.downsample_style) == (True, False, True, "matlab")
     coic = get_protocol("coic-paper")
     assert coic is PROTOCOLS["coic-paper"]
     assert (coic.quantize, coic.round_y, coic.ssim_downsample) == (False, False, True)
@@ -364,3 +400,22 @@ def test_niqe_offline_with_packaged_prior(tmp_path: Path) -> None:
     assert values["clean"] == pytest.approx(3.06, abs=0.02)  # pyiqa/BasicSR value for astronaut
     assert values["noisy"] > values["clean"] + 5
     assert not any(torch_home.rglob("*")), "nothing may be downloaded or cached"
+
+
+def test_every_reported_row_names_the_protocol_that_produced_it() -> None:
+    """Reported numbers are only comparable under their protocol: each row must name a known one.
+
+    The CoIC README's DRSformer rows (all six test sets, DID and DDN included) come from its
+    test_model.py, which scores with evaluation.py: `coic-paper`, not RCDNet's MATLAB `rcdnet-matlab`.
+    """
+    import csv
+
+    rows = []
+    for path in sorted((Path(__file__).parents[1] / "leaderboards" / "reported").glob("*.csv")):
+        with open(path, newline="") as handle:
+            rows += [(path.name, row) for row in csv.DictReader(handle)]
+    assert rows
+    for name, row in rows:
+        assert row["protocol"] in PROTOCOLS, f"{name}: run {row['run']} names protocol {row['protocol']!r}"
+    drsformer = [row for name, row in rows if name == "coic-official-drsformer.csv"]
+    assert {row["protocol"] for row in drsformer} == {"coic-paper"}

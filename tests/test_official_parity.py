@@ -26,9 +26,20 @@ TOLERANCE = 1e-5
 
 def _fixture(name: str) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], dict]:
     tensors = load_file(str(FIXTURES / f"{name}.safetensors"))
+    meta = json.loads((FIXTURES / f"{name}.json").read_text())
     state = {k: v for k, v in tensors.items() if not k.startswith("__")}
-    extra = {k: v for k, v in tensors.items() if k.startswith("__")}
-    return state, extra, json.loads((FIXTURES / f"{name}.json").read_text())
+    extra = {k: v.float() if v.is_floating_point() else v for k, v in tensors.items() if k.startswith("__")}
+    if "packed" in meta:  # int8 x 2**exponent per tensor, exact in float32 (see tools/official_parity_fixtures.py)
+        offset = 0
+        for entry, exponent in zip(meta["packed"], extra.pop("__exponents__").tolist(), strict=True):
+            key, _, dims = entry.partition(" ")
+            shape = [int(d) for d in dims.split(",") if d]
+            count = int(torch.tensor(shape).prod()) if shape else 1
+            values = extra["__weights__"][offset : offset + count].float() * 2.0**exponent
+            state[key] = values.reshape(shape)
+            offset += count
+        assert offset == extra.pop("__weights__").numel()
+    return state, extra, meta
 
 
 def _converted(tmp_path: Path, backbone: str, state: dict, meta: dict, encoder_state: dict | None = None) -> torch.nn.Module:
@@ -43,7 +54,7 @@ def _converted(tmp_path: Path, backbone: str, state: dict, meta: dict, encoder_s
         return zoo.create_model(f"local-dir:{tmp_path / 'out'}").eval()
 
 
-@pytest.mark.parametrize("backbone", ["brn", "rcdnet"])
+@pytest.mark.parametrize("backbone", ["brn", "rcdnet", "dgunet", "idt", "drsformer"])
 def test_converted_official_class_matches_its_outputs(backbone: str, tmp_path: Path) -> None:
     state, extra, meta = _fixture(backbone)
     model = _converted(tmp_path, backbone, state, meta)
@@ -52,7 +63,8 @@ def test_converted_official_class_matches_its_outputs(backbone: str, tmp_path: P
         tran = model(x, z=z)
         model.modulation = False
         plain = model(x)
-    # measured: BRN 0 / 8.9e-8, RCDNet 0 / 3.8e-6 (its modulated outputs reach 39 in 0..1 units)
+    # measured max abs difference (plain / modulated): BRN 0 / 8.9e-8, RCDNet 0 / 3.8e-6 (its modulated
+    # outputs reach 39 in 0..1 units), DGUNet 1.2e-7 / 2.7e-7, IDT 1.2e-7 / 1.2e-7, DRSformer 1.2e-7 / 1.2e-7
     assert float((plain - extra["__out_normal__"]).abs().max()) <= TOLERANCE
     assert float((tran - extra["__out_tran__"]).abs().max()) <= TOLERANCE
     assert float((extra["__out_tran__"] - extra["__out_normal__"]).abs().max()) > 1e-3  # z matters
@@ -97,3 +109,46 @@ def test_encoder_checkpoint_of_the_wrong_kind_is_refused(tmp_path: Path) -> None
     torch.save({"conv1.weight": torch.zeros(1)}, tmp_path / "enc.pth")
     with pytest.raises(zoo.ZooError, match="not an official CoIC encoder"):
         convert_official(tmp_path / "model.pth", "brn", tmp_path / "out", encoder=tmp_path / "enc.pth", model_args=meta["ours"])
+
+
+def test_unused_official_tensors_are_dropped_and_shared_ones_mapped_once(tmp_path: Path) -> None:
+    """DGUNet: 18 MLPs on kernel-1 convs are never called officially; its shared PReLU is listed twice."""
+    state, _, meta = _fixture("dgunet")
+    torch.save(state, tmp_path / "model.pth")
+    _, summary = convert_official(tmp_path / "model.pth", "dgunet", tmp_path / "out", model_args=meta["ours"])
+    unused = [k for k in state if "g2pa_wgen" in k and k.startswith(("sam12", "basic.sam23")) or ".identity.g2pa" in k]
+    assert len(unused) == 18 * 6 and summary["tensors"] == len(state) - len(unused) - 1
+    state["shallow_feat7.1.body.1.weight"] = state["shallow_feat1.1.body.1.weight"] + 1
+    torch.save(state, tmp_path / "bad.pth")
+    with pytest.raises(zoo.ZooError, match="shared_act.weight differ"):
+        convert_official(tmp_path / "bad.pth", "dgunet", tmp_path / "bad", model_args=meta["ours"])
+
+
+@pytest.mark.parametrize("backbone", ["dgunet", "drsformer"])
+def test_baseline_of_the_coic_class_converts_to_the_plain_network(backbone: str, tmp_path: Path) -> None:
+    """A baseline trained with the official CoIC class carries unused MLPs; --baseline drops them."""
+    state, extra, meta = _fixture(backbone)
+    torch.save(state, tmp_path / "model.pth")
+    model, summary = convert_official(tmp_path / "model.pth", backbone, tmp_path / "out", model_args=meta["ours"], baseline=True)
+    assert summary["kind"] == "baseline" and not isinstance(model, zoo.CoICModel)
+    loaded = zoo.create_model(f"local-dir:{tmp_path / 'out'}")
+    with torch.no_grad():
+        assert float((loaded(extra["__input__"]) - extra["__out_normal__"]).abs().max()) <= TOLERANCE
+
+
+def test_checkpoint_of_another_backbone_is_refused(tmp_path: Path) -> None:
+    state, _, meta = _fixture("idt")
+    torch.save(state, tmp_path / "model.pth")
+    for other in ("dgunet", "drsformer"):
+        with pytest.raises(zoo.ZooError, match="are not .* keys"):
+            convert_official(tmp_path / "model.pth", other, tmp_path / other)
+
+
+def test_cli_convert_takes_baseline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`zoo convert --baseline` on a CoIC-class state dict: one line, a baseline folder (paper widths refuse the fixture)."""
+    from tests.cli_runner import run_cli
+
+    state, _, _ = _fixture("idt")
+    torch.save(state, tmp_path / "model.pth")
+    code, _, err = run_cli(["convert", str(tmp_path / "model.pth"), "-b", "idt", "-o", str(tmp_path / "out"), "--baseline"], monkeypatch, capsys)
+    assert code == 2 and "does not fit this model" in err and "Traceback" not in err

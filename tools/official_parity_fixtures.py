@@ -13,7 +13,20 @@ seeds its random initialisation, and saves, in the official key layout:
 The encoder fixture is a reduced `MoCo` (`encoder_q.*`/`encoder_k.*`) with the input, the resized
 input and `encoder_k`'s z. No official code is copied into the fixtures: only tensors. Widths are
 reduced by patching the constructor's literal widths in memory where the official class hard-codes
-them (BRN's 32 channels); the patched source is never written anywhere.
+them (BRN's 32 channels, DGUNet's 40/20/16 and 64, IDT's and DRSformer's block counts and fixed
+widths); the patched source is never written anywhere. For the modulated grouped convolutions of
+IDT and DRSformer, `models/CoIM.py` builds an MLP hidden layer of C_out // 16 units, which is empty
+below 16 channels; the reduced fixtures patch it to at least one unit, as ours builds it (at the
+official widths the two agree).
+
+DGUNet, IDT and DRSformer have hundreds of small tensors, so their fixtures are packed to stay small:
+every floating-point parameter is rounded, *before* the official forward, to an 8-bit integer times
+a power of two (per tensor), and all of them are stored as one int8 vector `__weights__` with one
+exponent per tensor in `__exponents__`; the JSON lists the official keys and shapes in order
+(`"packed"`: `"key d0,d1,..."`, no dimensions for a scalar). The input is rounded to multiples of 1/256 (exact in float16). The float32 weights the
+test rebuilds are therefore exactly the ones the official outputs were computed with.
+
+    python tools/official_parity_fixtures.py CHECKOUT --only dgunet,idt,drsformer
 
 `tests/test_official_parity.py` converts each fixture with `zoo.models.convert.convert_official` and checks
 our outputs against the saved official ones.
@@ -23,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import types
 from pathlib import Path
@@ -68,13 +82,18 @@ def _save(out: Path, name: str, state: dict[str, torch.Tensor], tensors: dict[st
     print(f"{name}: {sum(v.numel() for v in payload.values()):,} numbers")
 
 
-def _backbone_fixture(out: Path, name: str, model: torch.nn.Module, call, dim_z: int, ours: dict, official: dict, size=(24, 28)) -> None:
+def _backbone_fixture(
+    out: Path, name: str, model: torch.nn.Module, call, dim_z: int, ours: dict, official: dict, size=(24, 28), packed: bool = False
+) -> None:
     generator = torch.Generator().manual_seed(11)
     with torch.no_grad():
         _randomise_buffers(model, generator)
         _spread_modulators(model, generator)
+        exponents = _quantise(model) if packed else {}
     model.eval()
     x = torch.rand((2, 3, *size), generator=generator)
+    if packed:
+        x = torch.round(x * 256) / 256
     z = torch.nn.functional.normalize(torch.randn(2, dim_z, generator=generator), dim=-1)
     with torch.no_grad():
         plain = call(model, x, None, "normal")
@@ -82,31 +101,43 @@ def _backbone_fixture(out: Path, name: str, model: torch.nn.Module, call, dim_z:
     meta = {"official": official, "ours": ours, "dim_z": dim_z,
             "max_abs_tran_minus_normal": float((tran - plain).abs().max()),
             "source": "Schizophreni/CoIC @ 8c99e733ab25869bf87cd720b9a6a65d62914dd6 (MIT), random init"}
-    _save(out, name, model.state_dict(), {"__input__": x, "__z__": z, "__out_normal__": plain, "__out_tran__": tran}, meta)
+    state = model.state_dict()
+    extra = {"__input__": x.half() if packed else x, "__z__": z, "__out_normal__": plain, "__out_tran__": tran}
+    if packed:
+        floats = [k for k, v in state.items() if v.is_floating_point()]
+        meta["packed"] = [f"{k} {','.join(map(str, state[k].shape))}" for k in floats]  # "key d0,d1,..." in order
+        extra["__weights__"] = torch.cat([(state[k] / 2.0 ** exponents[k]).round().to(torch.int8).flatten() for k in floats])
+        extra["__exponents__"] = torch.tensor([exponents[k] for k in floats], dtype=torch.int8)
+        state = {k: v for k, v in state.items() if not v.is_floating_point()}
+    _save(out, name, state, extra, meta)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("checkout", type=Path)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "official")
-    args = parser.parse_args()
-    checkout = args.checkout.resolve()
-    args.out.mkdir(parents=True, exist_ok=True)
-    sys.path.insert(0, str(checkout))  # models.CoIM, as the official modules import it
-    torch.manual_seed(0)
-    torch.set_num_threads(1)
+def _quantise(model: torch.nn.Module) -> dict[str, int]:
+    """Round every floating-point tensor of `model` in place to k * 2**e, |k| <= 127; returns e per key."""
+    exponents = {}
+    for key, tensor in model.state_dict().items():
+        if tensor.is_floating_point():
+            peak = float(tensor.abs().max())
+            exponent = math.ceil(math.log2(peak / 127)) if peak > 0 else 0
+            tensor.copy_((tensor / 2.0**exponent).round().clamp(-127, 127) * 2.0**exponent)
+            exponents[key] = exponent
+    return exponents
 
-    # BRN: 8 channels instead of 32, 3 iterations, z of 16.
+
+def _brn(checkout: Path, out: Path) -> None:
+    """BRN: 8 channels instead of 32, 3 iterations, z of 16."""
     brn = _load_patched(checkout, "BRN_CoIM", {"32": "8"})
     torch.manual_seed(1)
     opt = types.SimpleNamespace(inter_iter=3, dim_in=16, use_GPU=False)
     _backbone_fixture(
-        args.out, "brn", brn.BRN(opt), lambda m, x, z, mode: m(x, z, mode), 16,
+        out, "brn", brn.BRN(opt), lambda m, x, z, mode: m(x, z, mode), 16,
         {"channels": 8, "iterations": 3, "image_blocks": 5, "rain_blocks": 3},
         {"class": "models/BRN_CoIM.py BRN", "opt": vars(opt), "patched": "channel literal 32 -> 8"},
     )
 
-    # RCDNet: the 32 rain maps come from kernel.mat; 4 channels, 1 block, 2 stages, z of 16.
+
+def _rcdnet(checkout: Path, out: Path) -> None:
+    """RCDNet: the 32 rain maps come from kernel.mat; 4 channels, 1 block, 2 stages, z of 16."""
     import os
 
     cwd = os.getcwd()
@@ -120,12 +151,77 @@ def main() -> None:
     finally:
         os.chdir(cwd)
     _backbone_fixture(
-        args.out, "rcdnet", model, lambda m, x, z, mode: m(255.0 * x, z, mode)[1][-1] / 255.0, 16,
+        out, "rcdnet", model, lambda m, x, z, mode: m(255.0 * x, z, mode)[1][-1] / 255.0, 16,
         {"stages": 2, "maps": 32, "channels": 4, "blocks": 1},
         {"class": "models/RCDNet_CoIM.py RCDNet", "opt": vars(opt), "called": "model(255 x, z, mode)[1][-1] / 255, as test_model.py"},
     )
 
-    # Encoder: MoCo with FeatureExtract(3, 4, 16); z from encoder_k on the input resized to 32 as test_model.py does (128 there).
+
+_COIM_HIDDEN = {"nn.Linear(dim_in + in_channels, out_channels // 16),": "nn.Linear(dim_in + in_channels, max(out_channels // 16, 1)),",
+                "nn.Linear(out_channels // 16, 16),": "nn.Linear(max(out_channels // 16, 1), 16),"}
+
+
+def _patch_coim(checkout: Path) -> None:
+    """models.CoIM with at least one hidden unit in the grouped-conv MLP (see the module docstring)."""
+    sys.modules["models.CoIM"] = _load_patched(checkout, "CoIM", _COIM_HIDDEN)
+
+
+def _dgunet(checkout: Path, out: Path) -> None:
+    """DGUNet: widths 4/2/2 instead of 40/20/16, GDM blocks 4 wide instead of 64, depth 1, z of 8."""
+    patches = {"n_feat, scale_unetfeats, scale_orsnetfeats = 40, 20, 16": "n_feat, scale_unetfeats, scale_orsnetfeats = 4, 2, 2",
+               "conv(n_feats, 64, kernel_size": "conv(n_feats, 4, kernel_size", "conv(64, n_feats, kernel_size": "conv(4, n_feats, kernel_size"}
+    module = _load_patched(checkout, "DGUNet_CoIM", patches)
+    torch.manual_seed(4)
+    opt = types.SimpleNamespace(depth=1, dim_in=8)
+    _backbone_fixture(
+        out, "dgunet", module.DGUNet(opt), lambda m, x, z, mode: m(x, z, mode)[0], 8,
+        {"channels": 4, "growth": 2, "fusion_growth": 2, "depth": 1, "reduction": 4, "gdm_hidden": 4, "subspace": 16},
+        {"class": "models/DGUNet_CoIM.py DGUNet", "opt": vars(opt), "patched": "n_feat/scale_unetfeats/scale_orsnetfeats 40/20/16 -> 4/2/2, ResBlock 64 -> 4",
+         "called": "model(x, z, mode)[0], as test_model.py (input a multiple of 8)"},
+        size=(16, 24), packed=True,
+    )
+
+
+def _idt(checkout: Path, out: Path) -> None:
+    """IDT: embed 2, one block per stage, fewer heads, 2 x 2 windows and patches on 32 x 32 inputs, MLP ratio 1, z of 8."""
+    patches = {"win_size=8, channel=32,": "win_size=2, channel=32,", "num=3,": "num=1,", "num=2,": "num=1,",
+               "def __init__(self, in_channel, out_channel, dim_in=128):": "def __init__(self, in_channel, out_channel, dim_in=8):"}
+    _patch_coim(checkout)
+    module = _load_patched(checkout, "IDT_CoIM", patches)
+    torch.manual_seed(5)
+    heads = [1, 1, 2, 2, 4, 4, 2, 2, 1]
+    kwargs = {"img_size": 32, "embed_dim": 2, "depths": [1] * 9, "num_heads": heads, "win_size": 2, "mlp_ratio": 1.0, "context_dim": 8}
+    _backbone_fixture(
+        out, "idt", module.IDT(None, **kwargs), lambda m, x, z, mode: m(x, z, mode), 8,
+        {"embed_dim": 2, "depths": [1] * 9, "num_heads": heads, "window": 2, "patch": 2, "patch_k_bounds": [16, 8, 4, 2], "mlp_ratio": 1.0,
+         "train_size": 32},
+        {"class": "models/IDT_CoIM.py IDT", "kwargs": kwargs,
+         "patched": "spatial layer win_size 8 -> 2, block counts num=3/num=2 -> 1, down/up-sampling dim_in 128 -> 8, CoIM grouped MLP hidden >= 1"},
+        size=(32, 32), packed=True,
+    )
+
+
+def _drsformer(checkout: Path, out: Path) -> None:
+    """DRSformer: dim 2, one block per level, fewer heads, FFN x2, one MEFC step, z of 8 (also where 128 is hard-coded)."""
+    patches = {"self.encoder_level0 = subnet(dim)": "self.encoder_level0 = subnet(dim, steps=1)",
+               "self.refinement = subnet(dim=int(dim*2**1))": "self.refinement = subnet(dim=int(dim*2**1), steps=1)",
+               "affine=True, dim_in=128": "affine=True, dim_in=8", "dim_in=128, kernel_size=3, stride=1, padding=1, use_bias=False)": "dim_in=8, kernel_size=3, stride=1, padding=1, use_bias=False)",
+               "TConv(n_feat, n_feat * 2, 128,": "TConv(n_feat, n_feat * 2, 8,"}
+    _patch_coim(checkout)
+    module = _load_patched(checkout, "DRSformer_CoIM", patches)
+    torch.manual_seed(6)
+    kwargs = {"dim": 2, "num_blocks": [1, 1, 1, 1], "heads": [1, 1, 1, 2], "ffn_expansion_factor": 2.0, "dim_in": 8}
+    _backbone_fixture(
+        out, "drsformer", module.DRSformer(None, **kwargs), lambda m, x, z, mode: m(x, z, mode), 8,
+        {"dim": 2, "num_blocks": [1, 1, 1, 1], "heads": [1, 1, 1, 2], "ffn_expansion_factor": 2.0, "mefc_steps": 1},
+        {"class": "models/DRSformer_CoIM.py DRSformer", "kwargs": kwargs,
+         "patched": "MEFC steps 4 -> 1, hard-coded dim_in 128 -> 8 (experts, down/up-sampling), CoIM grouped MLP hidden >= 1"},
+        size=(16, 16), packed=True,
+    )
+
+
+def _encoder(checkout: Path, out: Path) -> None:
+    """Encoder: MoCo with FeatureExtract(3, 4, 16); z from encoder_k on the input resized to 32 as test_model.py does (128 there)."""
     from models.contrastive import MoCo
     from torchvision import transforms
 
@@ -143,10 +239,34 @@ def main() -> None:
         z, _ = moco.encoder_k(resized)
     import torchvision
 
-    _save(args.out, "encoder", moco.state_dict(), {"__input__": x, "__resized__": resized, "__z__": z},
+    _save(out, "encoder", moco.state_dict(), {"__input__": x, "__resized__": resized, "__z__": z},
           {"official": {"class": "models/contrastive.py MoCo", "in_channels": 3, "out_channels": 4, "dim": 16},
            "ours": {"width": 4, "dim_z": 16, "size": 32}, "torchvision": torchvision.__version__,
            "source": "Schizophreni/CoIC @ 8c99e733ab25869bf87cd720b9a6a65d62914dd6 (MIT), random init"})
+
+
+FIXTURES = {"brn": _brn, "rcdnet": _rcdnet, "encoder": _encoder, "dgunet": _dgunet, "idt": _idt, "drsformer": _drsformer}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkout", type=Path)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "official")
+    parser.add_argument("--only", default=",".join(FIXTURES), help=f"comma-separated subset of {', '.join(FIXTURES)}")
+    args = parser.parse_args()
+    checkout = args.checkout.resolve()
+    args.out.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(checkout))  # models.CoIM, as the official modules import it
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    names = [n.strip() for n in args.only.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(FIXTURES))
+    if unknown:
+        raise SystemExit(f"--only: unknown fixture(s) {unknown}; choose from {', '.join(FIXTURES)}")
+    # The modulated grouped-conv patch is applied only by the fixtures that need it, so the order
+    # keeps BRN, RCDNet and the encoder on the unpatched models/CoIM.py.
+    for name in sorted(names, key=list(FIXTURES).index):
+        FIXTURES[name](checkout, args.out)
 
 
 if __name__ == "__main__":

@@ -35,8 +35,14 @@ def pull(
     """Download a model into the Hugging Face cache and check every file's sha256."""
     from ..models.files import MODEL_FILES, sha256_file
     from ..models.hub import pull as pull_model
+    from ..models.official import fetch_official
+    from ..models.pretrained import pretrained_cfg
 
-    folder = pull_model(model_id, revision=revision, force=force)
+    official = None if model_id.startswith("hf-hub:") or "/" in model_id else pretrained_cfg(model_id)
+    if official is not None and official.official_files:  # converted from the official repository's file
+        folder = fetch_official(official)
+    else:
+        folder = pull_model(model_id, revision=revision, force=force)
     table = Table(title=f"{model_id} (sha256 verified)")
     table.add_column("file")
     table.add_column("bytes", justify="right")

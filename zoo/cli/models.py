@@ -65,11 +65,14 @@ def convert(
     encoder: Path | None = typer.Option(
         None, "--encoder", "-e", help="Official encoder checkpoint (MoCo state dict, e.g. checkpoints/CoIC/brn_enc.pth)."
     ),
+    baseline: bool = typer.Option(
+        False, "--baseline", help="The checkpoint was trained without CoIC (mode 'normal'): ignore its modulation weights."
+    ),
 ) -> None:
     """Convert an official CoIC checkpoint (and its encoder) into a model folder that `local-dir:OUT` loads."""
     from ..models.convert import convert_official
 
-    _, summary = convert_official(src, backbone, out, encoder=encoder)
+    _, summary = convert_official(src, backbone, out, encoder=encoder, baseline=baseline)
     console.print(
         f"converted {src} ({summary['kind']}, {summary['tensors']} tensors, {summary['params']:,} parameters) "
         f"-> {out}; load it with zoo.create_model('local-dir:{out}')"

@@ -8,8 +8,10 @@ the protocol is rarely written down. The choices are small in code and large in 
   219/255, which alone adds 20*log10(255/219) = 1.32 dB (chaofengc/IQA-PyTorch #257, swz30/Restormer #55);
 * whether the output is quantised to uint8 and whether Y is rounded (MATLAB's `rgb2ycbcr` on uint8
   rounds; about 0.05 dB on a noisy pair);
-* whether SSIM is computed on Y or RGB, and whether the image is average-pooled first (CoIC's
-  `evaluation.py` pools by round(min(H, W) / 256); Restormer's MATLAB `SSIM_index` never does).
+* whether SSIM is computed on Y or RGB, and whether the image is downsampled first (CoIC's
+  `evaluation.py` average-pools by round(min(H, W) / 256); Wang's later `ssim.m`, which RCDNet's
+  MATLAB evaluation ships, box-filters and subsamples by MATLAB's round of the same ratio;
+  Restormer's MATLAB `SSIM_index` never downsamples).
 
 So a protocol is data: a frozen `Protocol` names every one of these choices, `PROTOCOLS` holds the
 ones the suite knows, and every score carries the protocol's name. Adding a protocol means adding a
@@ -31,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -61,8 +63,11 @@ class Protocol:
     `save_image` writes PNGs), because MATLAB scripts score saved images.
     y_channel: score BT.601 luma only; otherwise all three RGB channels (SSIM averaged over them).
     round_y: round Y to integers, as MATLAB's `rgb2ycbcr` does on uint8 input.
-    ssim_downsample: average-pool by f = max(1, round(min(H, W) / 256)) before SSIM (Python's
-    `round`, so 2.5 -> 2, as CoIC computes it).
+    ssim_downsample: downsample by f = max(1, round(min(H, W) / 256)) before SSIM, the way
+    `downsample_style` says: "avg_pool" is CoIC's (Python's `round`, so 2.5 -> 2, then
+    `avg_pool2d(f)`, which drops a remainder row/column); "matlab" is Wang's `ssim.m` (MATLAB's round,
+    half away from zero, then `imfilter(ones(f)/f^2, 'symmetric', 'same')` and every f-th pixel from
+    the first, so a remainder row is kept and odd f centres the box on the kept pixel).
     All computations use the [0, 255] scale; SSIM on [0, 1] with L = 1 (CoIC) is the same number.
     """
 
@@ -79,6 +84,7 @@ class Protocol:
     ssim_sigma: float = 1.5
     ssim_k1: float = 0.01
     ssim_k2: float = 0.03
+    downsample_style: Literal["avg_pool", "matlab"] = "avg_pool"
 
 
 _PROTOCOL_LIST = (
@@ -114,6 +120,28 @@ _PROTOCOL_LIST = (
         round_y=False,
         ssim_downsample=True,
         y_weights=BT601_COIC_WEIGHTS,
+    ),
+    Protocol(
+        name="rcdnet-matlab",
+        description=(
+            "RCDNet's MATLAB Performance_evaluation (statistic.m with its own psnr.m and ssim.m): saved uint8 images, "
+            "Y from rgb2ycbcr(im2double(.)), not rounded, PSNR peak 1 on Y in [0,1], SSIM on Y x 255 with Wang's "
+            "ssim.m (Gaussian 11/1.5, valid, K=0.01/0.03, L=255, box-filter downsampling by MATLAB round(min(H,W)/256))"
+        ),
+        # The folder's ssim.m and psnr.m shadow MATLAB's built-ins: ssim is Wang's 2009 version with automatic
+        # downsampling (not MATLAB's `ssim`), psnr takes peak 1 because max(Y) <= 2. DRSformer's
+        # evaluations/Evaluation_DID-Data_DDN-Data ships the same three files (ssim.m byte-identical up to line
+        # endings) for its DID-Data and DDN-Data columns.
+        citation=(
+            "hongwang01/RCDNet @ c6e1539 Performance_evaluation/{statistic,psnr,ssim}.m; cschenxiang/DRSformer "
+            "@ e77bbb4 evaluations/Evaluation_DID-Data_DDN-Data; Z. Wang et al., Image quality assessment: from "
+            "error visibility to structural similarity, IEEE TIP 13(4), 2004"
+        ),
+        y_channel=True,
+        quantize=True,
+        round_y=False,
+        ssim_downsample=True,
+        downsample_style="matlab",
     ),
     Protocol(
         name="rgb",
@@ -344,9 +372,33 @@ def _filter_valid(stack: torch.Tensor, taps: list[float]) -> torch.Tensor:
     return stack
 
 
+def _matlab_box_subsample(planes: torch.Tensor, factor: int) -> torch.Tensor:
+    """`imfilter(img, ones(f)/f^2, 'symmetric', 'same')` then `img(1:f:end, 1:f:end)`, over the last two dims.
+
+    MATLAB puts the kernel's centre at floor((f + 1) / 2), so the box kept at pixel p spans
+    p - (centre - 1) .. p + f - centre; 'symmetric' mirrors with the edge pixel repeated.
+    """
+    before = (factor + 1) // 2 - 1
+    for dim in (-1, -2):
+        size = planes.shape[dim]
+        kept = torch.arange(0, size, factor)
+        total = torch.zeros_like(planes.index_select(dim, kept))
+        for offset in range(-before, factor - before):
+            index = kept + offset
+            index = torch.where(index < 0, -index - 1, index)
+            index = torch.where(index >= size, 2 * size - index - 1, index)
+            total += planes.index_select(dim, index)
+        planes = total / factor
+    return planes
+
+
 def _ssim(x: torch.Tensor, y: torch.Tensor, proto: Protocol) -> float:
     """Mean SSIM map of N x C x H x W planes, averaged over channels (Wang's SSIM_index formula)."""
-    if proto.ssim_downsample:
+    if proto.ssim_downsample and proto.downsample_style == "matlab":
+        factor = max(1, math.floor(min(x.shape[-2:]) / 256 + 0.5))  # MATLAB round; the ratio is positive
+        if factor > 1:
+            x, y = _matlab_box_subsample(x, factor), _matlab_box_subsample(y, factor)
+    elif proto.ssim_downsample:
         factor = max(1, round(min(x.shape[-2:]) / 256))
         if factor > 1:
             x, y = F.avg_pool2d(x, kernel_size=factor), F.avg_pool2d(y, kernel_size=factor)

@@ -19,8 +19,12 @@ from ..coic.model import CoICModel
 from ..errors import CheckpointError, UnknownNameError
 from .build import build_model
 from .checkpoint import load_state, save_model_dir
+from .convert_dgunet import rename_dgunet
+from .convert_drsformer import rename_drsformer
 from .convert_encoder import encoder_shape, split_moco_state
+from .convert_idt import rename_idt
 from .convert_rcdnet import rename_rcdnet
+from .convert_tconv import unused_modulators
 
 _BRN_TOP = {
     "conv0": "image.conv0",
@@ -77,7 +81,12 @@ def _rename_brn(key: str) -> str | None:
 CONVERTERS: dict[str, dict[str, Any]] = {
     "brn": {"rename": _rename_brn, "config": "paper", "overrides": {"iterations": 8}},
     "rcdnet": {"rename": rename_rcdnet, "config": "paper", "overrides": {}},
+    "dgunet": {"rename": rename_dgunet, "config": "paper", "overrides": {}},
+    "idt": {"rename": rename_idt, "config": "paper", "overrides": {}},
+    "drsformer": {"rename": rename_drsformer, "config": "paper", "overrides": {}},
 }
+
+_MODULATION = (".modulator.", ".context.embed.")
 
 
 def load_official_state(path: str | Path) -> dict[str, torch.Tensor]:
@@ -108,6 +117,7 @@ def convert_official(
     out: str | Path,
     encoder: str | Path | None = None,
     model_args: dict[str, Any] | None = None,
+    baseline: bool = False,
 ) -> tuple[nn.Module, dict[str, Any]]:
     """Map the official checkpoint `src` of `backbone` (and its encoder `encoder`) into the model folder `out`.
 
@@ -117,25 +127,42 @@ def convert_official(
     (e.g. the reduced widths of a parity fixture). Returns the loaded model and a summary (kind
     detected, tensors mapped). A checkpoint of another backbone fails with the number of keys that
     did not map.
+
+    CoIC or baseline is read from the keys (modulation MLPs `g2pa_wgen`, z embeddings `context_emb`).
+    DGUNet, IDT and DRSformer are built by one official class for both, so a baseline trained with it
+    still carries (unused) modulation weights: `baseline=True` drops them and converts the plain
+    network, as the official `test_model.py --load_mode normal` runs it. MLPs on kernel-1
+    convolutions are always dropped (the official forward never calls them).
     """
     if backbone not in CONVERTERS:
         raise UnknownNameError(f"no official-checkpoint converter for '{backbone}'; available: {', '.join(CONVERTERS)}")
     spec = CONVERTERS[backbone]
     state = load_official_state(src)
+    unused = unused_modulators(state)
     renamed: dict[str, torch.Tensor] = {}
     unmapped: list[str] = []
     for key, tensor in state.items():
+        if key in unused:
+            continue
         new = spec["rename"](key)
-        (unmapped.append(key) if new is None else renamed.__setitem__(new, tensor))
+        if new is None:
+            unmapped.append(key)
+        elif baseline and any(part in new for part in _MODULATION):
+            continue
+        elif new in renamed and not torch.equal(renamed[new], tensor):
+            raise CheckpointError(f"{src}: two official tensors for {new} differ ({key}); the checkpoint is inconsistent")
+        else:
+            renamed[new] = tensor  # a parameter the official model lists twice (a shared PReLU) maps once
     if unmapped:
         raise CheckpointError(
             f"{src}: {len(unmapped)} of {len(state)} keys are not {backbone} keys (e.g. {unmapped[:2]}); "
             f"is this a checkpoint of another backbone?"
         )
-    coic = any(".modulator." in k for k in renamed)
+    coic = any(part in k for k in renamed for part in _MODULATION)
     encoder_parts = split_moco_state(load_official_state(encoder), encoder) if encoder is not None else None
     if encoder_parts is not None and not coic:
-        raise CheckpointError(f"{src}: a baseline checkpoint (no g2pa_wgen keys) takes no --encoder")
+        why = "--baseline drops its modulation weights" if baseline else "it has no g2pa_wgen keys"
+        raise CheckpointError(f"{src}: a baseline model takes no --encoder ({why})")
     args = dict(spec["overrides"] if model_args is None else model_args)
     encoder_cfg: dict[str, Any] | None = None
     if encoder_parts is not None:
@@ -178,9 +205,14 @@ def convert_official(
 def _modulation_dim_z(renamed: dict[str, torch.Tensor]) -> int:
     """The z dimension the checkpoint's MLPs were built for: first MLP input minus the conv's input channels.
 
-    Read over every modulated convolution and the most common value taken, so that the odd grouped or
-    transposed convolution (whose weight's second axis is not its input width) cannot mislead it.
+    A Transformer's z embedding (`context.embed.1.weight`, channels x dim_z) says it directly.
+    Otherwise it is read over every modulated convolution and the most common value taken, so that
+    the odd grouped or transposed convolution (whose weight's second axis is not its input width)
+    cannot mislead it.
     """
+    for key, tensor in renamed.items():
+        if key.endswith(".context.embed.1.weight"):
+            return int(tensor.shape[1])
     counts: dict[int, int] = {}
     for key, tensor in renamed.items():
         if key.endswith(".modulator.0.weight"):

@@ -18,6 +18,7 @@ from .build import build_model
 from .checkpoint import load_model_dir, read_config
 from .files import CONFIG_FILE
 from .hub import pull
+from .official import fetch_official
 from .pretrained import HF_HUB_PREFIX, resolve
 
 LOCAL_DIR_PREFIX = "local-dir:"
@@ -55,7 +56,9 @@ def load_pretrained(name: str, coic: bool = False, pretrained: str | bool | None
     naming a tag (`True`: the backbone's default tag for `coic`). `coic=True` asks for a CoIC model and
     refuses baseline weights; `coic=False` (the default) takes the tag's method. `pretrained=False` with
     `<backbone>.<tag>` builds the tag's architecture without weights. Weights come through
-    `zoo.models.hub.pull`, i.e. the Hugging Face cache, with every file's sha256 checked.
+    `zoo.models.hub.pull`, i.e. the Hugging Face cache, with every file's sha256 checked; official-checkpoint
+    tags (`brn.official_coic`, `rcdnet.official_baseline`, ...) through `zoo.models.official.fetch_official`,
+    which converts the official file on first use.
     """
     if name.startswith(HF_HUB_PREFIX):
         if isinstance(pretrained, str):
@@ -70,7 +73,7 @@ def load_pretrained(name: str, coic: bool = False, pretrained: str | bool | None
     cfg = resolve(name, coic, pretrained)
     if pretrained is False:
         return build_model(cfg.backbone, coic=cfg.coic, config=cfg.config, **cfg.model_args)
-    folder = pull(cfg.name)
+    folder = fetch_official(cfg) if cfg.official_files else pull(cfg.name)
     config = read_config(folder)
     found = f"backbone '{config.get('backbone')}', {'coic' if config.get('coic') else 'baseline'}"
     if config.get("backbone") != cfg.backbone or bool(config.get("coic", False)) != cfg.coic:

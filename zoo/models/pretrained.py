@@ -46,13 +46,30 @@ OFFICIAL_COMMIT = "8c99e733ab25869bf87cd720b9a6a65d62914dd6"
 
 
 @dataclass(frozen=True)
+class OfficialFile:
+    """One file of the official repository at `OFFICIAL_COMMIT`: its path there and how to check a copy.
+
+    `git_blob` is the object id the repository's tree records for the path (`git hash-object` of the
+    content), so every file can be verified even where no sha256 was ever taken; `sha256` is added
+    where a copy was measured. `role` is "model" or "encoder" (the MoCo state dict).
+    """
+
+    role: Literal["model", "encoder"]
+    path: str
+    git_blob: str
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
 class PretrainedCfg:
     """One published set of weights: where it lives, how to check it, where it comes from.
 
     `files` maps each file of the model folder to its sha256 (`None` when not recorded: the sha256 the
     Hub reports for the file is checked instead). `config` and `model_args` rebuild the architecture
     without weights (`pretrained=False`); the downloaded `config.json` is authoritative otherwise.
-    `revision` pins a Hub commit; `None` means the repository's `main`.
+    `revision` pins a Hub commit; `None` means the repository's `main`. With `official_files` the weights
+    come from the official CoIC repository instead and are converted on first use
+    (`zoo.models.official`); `files` then holds the sha256 of the converted files where known.
     """
 
     backbone: str
@@ -70,6 +87,7 @@ class PretrainedCfg:
     citation: str = COIC_BIBTEX
     paper_ids: tuple[str, ...] = ("arXiv:2404.12091",)
     notes: str = ""
+    official_files: tuple[OfficialFile, ...] = ()
 
     @property
     def name(self) -> str:
@@ -183,6 +201,24 @@ def resolve(name: str, coic: bool, pretrained: str | bool | None) -> PretrainedC
 _OFFICIAL_SOURCE = (
     f"official CoIC checkpoint from GitHub Schizophreni/CoIC @ {OFFICIAL_COMMIT}, converted by `zoo convert`"
 )
+# Git blob ids from the repository's tree at OFFICIAL_COMMIT; sha256 where a copy was measured
+# (../shared/checkpoints/coic-official/README.md for BRN's two model files).
+_BRN_BASELINE = OfficialFile(
+    "model",
+    "checkpoints/Baseline/brn_model.pth",
+    "be2fc5fc3eacb4ebeb11002786e02592e9a9a9a5",
+    "49ef280288ac8aaa6f2c7815a72e988f966950f08180c555cc8d3d8c0cc6bd5c",
+)
+_BRN_COIC = OfficialFile(
+    "model",
+    "checkpoints/CoIC/brn_model.pth",
+    "c461978e13e2cbb0df1eaee1d8db9eb2e7568187",
+    "ff60c7dbf1fbf1f047996e83b26c2236e9a9d964e8a36ed5ac160a75736ed7e9",
+)
+_BRN_ENC = OfficialFile("encoder", "checkpoints/CoIC/brn_enc.pth", "e9c93740183cdfff74af45386f7845282ca837e4")
+_RCDNET_BASELINE = OfficialFile("model", "checkpoints/Baseline/rcdnet_model.pth", "ca79935609c0218b0a8cfb90155ed51e1f20c9c3")
+_RCDNET_COIC = OfficialFile("model", "checkpoints/CoIC/rcdnet_model.pth", "8bdbf8481429ca42242fcbea5d0e4f84053c9613")
+_RCDNET_ENC = OfficialFile("encoder", "checkpoints/CoIC/rcdnet_enc.pth", "000fa38e02b18f5c1ad444fbf2b7caf911215230")
 
 register_pretrained(
     PretrainedCfg(
@@ -192,9 +228,10 @@ register_pretrained(
         method="baseline",
         train_data="rain200l,rain200h,rain800,did,ddn",
         license="mit",
-        # What `zoo convert` writes, byte for byte (conversion is deterministic).
+        # What the conversion on first use writes, byte for byte (conversion is deterministic; the config
+        # names the official file, brn_model.pth: converted from a copy named otherwise it differs there only).
         files={
-            CONFIG_FILE: "f1486a97755fe55e866bc94bc106f8783c785b434b64499b5be05f02c323390d",
+            CONFIG_FILE: "2a4594d036ef7b17e21599a6b3b2fa72c265e195bb8e684a393af8995285d0ea",
             MODEL_FILE: "0d03ebc37893cdc9309359f0bc5bfb225e6bb5d73534f83bb39ce63ae6294550",
         },
         config="paper",
@@ -203,6 +240,7 @@ register_pretrained(
         "(sha256 49ef280288ac8aaa6f2c7815a72e988f966950f08180c555cc8d3d8c0cc6bd5c)",
         origin_url=f"{OFFICIAL_REPO}/tree/{OFFICIAL_COMMIT}/checkpoints/Baseline",
         notes="BRN trained without CoIC by the CoIC authors (8 recurrent iterations at test time)",
+        official_files=(_BRN_BASELINE,),
     )
 )
 register_pretrained(
@@ -243,16 +281,52 @@ register_pretrained(
         method="coic",
         train_data="rain200l,rain200h,rain800,did,ddn",
         license="mit",
+        # The backbone file is what `zoo convert` writes, byte for byte; the config and the encoder
+        # file depend on brn_enc.pth, which has not been measured here.
         files={
-            CONFIG_FILE: "148c3ad08f5712dcf0e8d70e08053e11675da97b98034a505f022e370d161ff1",
+            CONFIG_FILE: None,
             MODEL_FILE: "fab09935044aead2705087644d63b2ccf1e68ed535197ddae0b5ad20725c755a",
+            ENCODER_FILE: None,
         },
         config="paper",
         model_args={"iterations": 8},
         source=f"{_OFFICIAL_SOURCE} from checkpoints/CoIC/brn_model.pth "
-        "(sha256 ff60c7dbf1fbf1f047996e83b26c2236e9a9d964e8a36ed5ac160a75736ed7e9)",
+        "(sha256 ff60c7dbf1fbf1f047996e83b26c2236e9a9d964e8a36ed5ac160a75736ed7e9) and checkpoints/CoIC/brn_enc.pth",
         origin_url=f"{OFFICIAL_REPO}/tree/{OFFICIAL_COMMIT}/checkpoints/CoIC",
-        notes="BRN with CoIC by the CoIC authors; the official encoder (brn_enc.pth) is not published, "
-        "so pass z to the model yourself",
+        notes="BRN with CoIC by the CoIC authors, with its MoCo encoder: z from encoder_k on the input resized "
+        "to 128 x 128, as the official test_model.py",
+        official_files=(_BRN_COIC, _BRN_ENC),
+    )
+)
+register_pretrained(
+    PretrainedCfg(
+        backbone="rcdnet",
+        tag="official_baseline",
+        hf_hub_id="coic-zoo/rcdnet.official_baseline",
+        method="baseline",
+        train_data="rain200l,rain200h,rain800,did,ddn",
+        license="mit",
+        files={CONFIG_FILE: None, MODEL_FILE: None},
+        config="paper",
+        source=f"{_OFFICIAL_SOURCE} from checkpoints/Baseline/rcdnet_model.pth",
+        origin_url=f"{OFFICIAL_REPO}/tree/{OFFICIAL_COMMIT}/checkpoints/Baseline",
+        notes="RCDNet trained without CoIC by the CoIC authors (17 stages)",
+        official_files=(_RCDNET_BASELINE,),
+    )
+)
+register_pretrained(
+    PretrainedCfg(
+        backbone="rcdnet",
+        tag="official_coic",
+        hf_hub_id="coic-zoo/rcdnet.official_coic",
+        method="coic",
+        train_data="rain200l,rain200h,rain800,did,ddn",
+        license="mit",
+        files={CONFIG_FILE: None, MODEL_FILE: None, ENCODER_FILE: None},
+        config="paper",
+        source=f"{_OFFICIAL_SOURCE} from checkpoints/CoIC/rcdnet_model.pth and checkpoints/CoIC/rcdnet_enc.pth",
+        origin_url=f"{OFFICIAL_REPO}/tree/{OFFICIAL_COMMIT}/checkpoints/CoIC",
+        notes="RCDNet with CoIC by the CoIC authors, with its MoCo encoder (z from encoder_k on the 128 x 128 input)",
+        official_files=(_RCDNET_COIC, _RCDNET_ENC),
     )
 )

@@ -1,0 +1,135 @@
+"""Official CoIC checkpoints as pretrained tags: fetched from the official repository, converted on first use.
+
+The CoIC authors publish `checkpoints/{Baseline,CoIC}/*.pth` in GitHub Schizophreni/CoIC. A table
+entry with `official_files` (`brn.official_coic`, `rcdnet.official_baseline`, ...) names those files
+at the pinned commit; the first `create_model` downloads each one (only when online), checks it
+against its git blob id (and its sha256 where the table records one), converts it with
+`zoo.models.convert.convert_official` and keeps the model folder in the normal cache:
+
+    <HF hub cache>/coic-zoo-official/<commit>/checkpoints/CoIC/rcdnet_model.pth   the official file
+    <HF hub cache>/coic-zoo-official/<commit>/converted/rcdnet.official_coic/      the model folder
+
+Later calls load the folder without touching the network. Offline (`HF_HUB_OFFLINE=1`, or the
+download fails) a missing file raises a one-line `ZooError` naming the file, its URL and where to put
+it; `zoo convert` on a local copy is the alternative. `ZOO_OFFICIAL_BASE_URL` replaces the GitHub
+raw URL prefix (a mirror, or `file://` in tests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from .._atomic import atomic_path
+from ..errors import CheckpointError, ZooError
+from .files import sha256_file
+from .hub import hub_cache, hub_offline
+from .pretrained import OFFICIAL_COMMIT, OfficialFile, PretrainedCfg
+
+BASE_URL_ENV = "ZOO_OFFICIAL_BASE_URL"
+TIMEOUT_S = 60
+
+
+def base_url() -> str:
+    """The URL prefix of the official repository's files at the pinned commit (ends with '/')."""
+    default = f"https://raw.githubusercontent.com/Schizophreni/CoIC/{OFFICIAL_COMMIT}/"
+    return os.environ.get(BASE_URL_ENV, default).rstrip("/") + "/"
+
+
+def official_root() -> Path:
+    """Where official files and their conversions live, inside the Hugging Face hub cache."""
+    return hub_cache() / "coic-zoo-official" / OFFICIAL_COMMIT
+
+
+def git_blob_sha1(path: Path) -> str:
+    """The git object id of a file's content (`git hash-object`), which the repository's tree records."""
+    digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _verify(path: Path, item: OfficialFile, label: str) -> None:
+    blob = git_blob_sha1(path)
+    if blob != item.git_blob:
+        raise CheckpointError(
+            f"{path}: git blob {blob} is not {item.git_blob}, the id of {item.path} at Schizophreni/CoIC@"
+            f"{OFFICIAL_COMMIT[:8]} ({label}); delete it and download {base_url()}{item.path} again"
+        )
+    if item.sha256 is not None and sha256_file(path) != item.sha256:
+        raise CheckpointError(
+            f"{path}: sha256 differs from {item.sha256} recorded for {item.path}; delete it and download again"
+        )
+
+
+def _missing(cfg: PretrainedCfg, item: OfficialFile, target: Path, reason: str) -> ZooError:
+    model = next(f for f in cfg.official_files if f.role == "model")
+    encoder = next((f for f in cfg.official_files if f.role == "encoder"), None)
+    convert = f"zoo convert {Path(model.path).name} --backbone {cfg.backbone}"
+    convert += f" --encoder {Path(encoder.path).name}" if encoder else ""
+    convert += " --baseline" if cfg.method == "baseline" else ""
+    return ZooError(
+        f"'{cfg.name}' needs the official {item.path} and {reason}: download {base_url()}{item.path} "
+        f"and put it at {target}, or run `{convert} --out DIR` and load 'local-dir:DIR'"
+    )
+
+
+def _download(cfg: PretrainedCfg, item: OfficialFile, target: Path) -> None:
+    url = base_url() + item.path
+    try:
+        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response, atomic_path(target) as tmp:
+            with open(tmp, "wb") as handle:
+                shutil.copyfileobj(response, handle)
+            _verify(tmp, item, f"downloaded for {cfg.name}")
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
+        reason = getattr(err, "reason", err)
+        raise _missing(cfg, item, target, f"the download failed ({reason})") from None
+
+
+def _source(cfg: PretrainedCfg, item: OfficialFile) -> Path:
+    """The official file, verified: from the cache, or downloaded into it when online."""
+    target = official_root() / item.path
+    if not target.is_file():
+        if hub_offline():
+            raise _missing(cfg, item, target, "HF_HUB_OFFLINE is set")
+        _download(cfg, item, target)
+    _verify(target, item, f"for {cfg.name}")
+    return target
+
+
+def _complete(folder: Path, cfg: PretrainedCfg) -> bool:
+    return all((folder / f).is_file() for f in cfg.files)
+
+
+def fetch_official(cfg: PretrainedCfg) -> Path:
+    """The converted model folder of an official-checkpoint tag, converting (and downloading) on first use."""
+    from .convert import convert_official
+
+    if not cfg.official_files:
+        raise ZooError(f"'{cfg.name}' is not an official-checkpoint tag; use zoo.models.hub.pull")
+    folder = official_root() / "converted" / cfg.name
+    if not _complete(folder, cfg):
+        paths = {item.role: _source(cfg, item) for item in cfg.official_files}
+        staging = folder.with_name(f".{folder.name}.partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        convert_official(
+            paths["model"],
+            cfg.backbone,
+            staging,
+            encoder=paths.get("encoder"),
+            model_args=dict(cfg.model_args) or None,
+            baseline=cfg.method == "baseline",
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+        staging.replace(folder)
+    for file, expected in cfg.files.items():
+        if expected is not None and sha256_file(folder / file) != expected:
+            raise CheckpointError(
+                f"{folder / file}: sha256 differs from {expected} recorded for {cfg.name}; delete {folder} to convert again"
+            )
+    return folder
