@@ -78,6 +78,7 @@ class Trainer:
         self.wall_time = 0.0
         self.last_checkpoint = -1
         self.log = TrainLog()
+        self._resume_rng: Tensor | None = None
 
     @classmethod
     def resume(cls, run_dir: Path, iters: int | None = None) -> Trainer:
@@ -130,7 +131,7 @@ class Trainer:
         self.archive.load_state_dict(state["archive"])
         if self.ema is not None and state.get("ema") is not None:
             self.ema.load_state_dict(state["ema"])
-        torch.set_rng_state(state["rng"])
+        self._resume_rng = state["rng"]  # put back in `fit`, once the data loader has drawn its seed
         self.step = int(state["step"])
         self.wall_time = float(state["wall_time"])
         self.last_checkpoint = self.step
@@ -234,7 +235,11 @@ class Trainer:
             f"{cfg.backbone} {'coic' if self.coic else 'baseline'}", total=cfg.iters, completed=self.step, loss=float("nan")
         )
         try:
-            for batch in loader:
+            batches = iter(loader)  # creating the iterator draws a seed from the global RNG ...
+            if self._resume_rng is not None:
+                torch.set_rng_state(self._resume_rng)  # ... so a resumed run's RNG is restored after it
+                self._resume_rng = None
+            for batch in batches:
                 if self.step >= target:
                     break
                 start = time.perf_counter()
