@@ -79,7 +79,8 @@ def _no_store(world: Path) -> None:
 ROWS: list[Row] = [
     # --- photos (`zoo derain`) --------------------------------------------------------------------
     Row("truncated-png", "truncated PNG", "derain {W}/photos/truncated.png -m local-dir:{W}/model -o {W}/o",
-        "truncated.png: not a readable image (image file is truncated)"),
+        "truncated.png: not a readable image (image file is truncated); check the file",
+        changed="two error lines for one input, no advice"),
     Row("zero-byte-png", "zero-byte PNG", "derain {W}/photos/empty.png -m local-dir:{W}/model -o {W}/o",
         "empty.png: not a readable image (cannot identify image file"),
     Row("text-as-jpg", "text file named .jpg", "derain {W}/photos/notes.jpg -m local-dir:{W}/model -o {W}/o",
@@ -142,7 +143,8 @@ ROWS: list[Row] = [
     Row("unknown-dataset", "unknown dataset", "train brn --data rain300x", "unknown dataset 'rain300x' in --data"),
     Row("crop-larger-than-images", "crop larger than the images",
         "train brn --crop 200 --set synth_size=48 --set synth_count=2 --out {W}/new-run --no-progress",
-        "--crop 200 is larger than the images of 'synthmix/light' (48x48); use --crop 48 or smaller"),
+        "--crop 200 is larger than the images of 'synthmix/light' (48x48); use --crop 48 or smaller",
+        changed="left a run folder with a TensorBoard file behind"),
     Row("set-without-value", "malformed --set", "train brn --set lr", "--set 'lr' is not key=value"),
     Row("set-mistyped", "mistyped --set value", "train brn --set lr=fast", "--set lr: expected a number (or none), got 'fast'"),
     Row("set-unknown-key", "unknown --set key", "train brn --set itres=3", "--set itres: unknown training setting"),
