@@ -355,27 +355,42 @@ def test_missing_repository_online(hub: HubServer) -> None:
 # --- hashes ------------------------------------------------------------------------------------------
 
 
-def test_tampered_download_is_refused(run, hub: HubServer) -> None:
+def git_blob_sha1(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+# Every file of a model folder is checked: LFS files by sha256, git files (config.json) by git blob sha1.
+TAMPERED = {
+    "model.safetensors": ("sha256", lambda data: hashlib.sha256(data).hexdigest()),
+    "encoder.safetensors": ("sha256", lambda data: hashlib.sha256(data).hexdigest()),
+    "config.json": ("git blob sha1", git_blob_sha1),
+}
+
+
+@pytest.mark.parametrize("file", list(TAMPERED))
+def test_tampered_download_is_refused(file: str, run, hub: HubServer) -> None:
     folder, _ = run
     push_run(folder, REPO, token="hf_dummy")
-    good = hub.file(REPO, "model.safetensors")
+    good = hub.file(REPO, file)
     bad = flip(good)
-    hub.tamper(REPO, "model.safetensors", bad)
+    hub.tamper(REPO, file, bad)
     with pytest.raises(CheckpointError) as info:
         zoo.create_model(f"hf-hub:{REPO}")
     message = str(info.value)
-    assert "org/brn-test/model.safetensors: sha256 mismatch" in message
-    assert hashlib.sha256(good).hexdigest() in message and hashlib.sha256(bad).hexdigest() in message
+    kind, digest = TAMPERED[file]
+    assert f"org/brn-test/{file}: {kind} mismatch" in message
+    assert digest(good) in message and digest(bad) in message
 
 
-def test_tampered_cache_is_refused_and_force_repairs(run, hub: HubServer) -> None:
+@pytest.mark.parametrize("file", list(TAMPERED))
+def test_tampered_cache_is_refused_and_force_repairs(file: str, run, hub: HubServer) -> None:
     folder, model = run
     push_run(folder, REPO, token="hf_dummy")
     snapshot = pull(REPO)
-    blob = (snapshot / "model.safetensors").resolve()
+    blob = (snapshot / file).resolve()
     good = blob.read_bytes()
     blob.write_bytes(flip(good))
-    with pytest.raises(CheckpointError, match="sha256 mismatch.*reported"):
+    with pytest.raises(CheckpointError, match=f"{file}: {TAMPERED[file][0]} mismatch.*reported"):
         pull(REPO)
     pull(REPO, force=True)
     assert blob.read_bytes() == good

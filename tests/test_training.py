@@ -1,13 +1,13 @@
-"""The trainer: resume after SIGKILL, DDP on CPU, NaN guard, bad options, and that it learns."""
+"""The trainer: DDP on CPU, NaN guard, bad options, and that it learns.
+
+Resume after SIGKILL is tested in tests/test_kill_anywhere.py, bit-identical resume per option in tests/test_resume.py.
+"""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,48 +19,10 @@ from zoo.training.config import TrainConfig
 from zoo.training.optim import lr_factor
 from zoo.training.trainer import Trainer, TrainingDiverged
 
-FAST = ["--batch", "4", "--crop", "32", "--set", "synth_count=8", "--set", "synth_size=48", "--no-evaluate", "--no-progress"]
-
-
-def _zoo(args: list[str], **kwargs) -> subprocess.Popen:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "zoo", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
-
 
 def _weights(run: Path) -> dict[str, torch.Tensor]:
     state = torch.load(run / "train_state.pt", map_location="cpu", weights_only=True)
     return state["model"]
-
-
-def _step(run: Path) -> int:
-    try:
-        return int(json.loads((run / "config.json").read_text())["run"]["step"])
-    except (OSError, ValueError, KeyError):
-        return -1
-
-
-def test_killed_run_resumes_to_identical_weights(tmp_path: Path) -> None:
-    args = ["train", "brn", "--iters", "40", "--stage1-iters", "10", "--set", "ckpt_every=5", *FAST]
-    whole = _zoo([*args, "--out", str(tmp_path / "whole")])
-    killed = _zoo([*args, "--out", str(tmp_path / "killed")])
-    deadline = time.time() + 300
-    while _step(tmp_path / "killed") < 15 and killed.poll() is None and time.time() < deadline:
-        time.sleep(0.02)
-    assert killed.poll() is None, "the run finished before it could be killed; raise --iters"
-    killed.send_signal(signal.SIGKILL)
-    killed.wait()
-    stopped_at = _step(tmp_path / "killed")
-    assert 15 <= stopped_at < 40
-    resumed = _zoo(["train", "brn", "--resume", str(tmp_path / "killed"), "--no-evaluate", "--no-progress"])
-    assert resumed.wait(timeout=600) == 0, resumed.stdout.read()
-    assert whole.wait(timeout=600) == 0, whole.stdout.read()
-    a, b = _weights(tmp_path / "whole"), _weights(tmp_path / "killed")
-    assert a.keys() == b.keys()
-    for key in a:
-        assert torch.equal(a[key], b[key]), key
-    exported_a = load_file(str(tmp_path / "whole" / "model.safetensors"))
-    exported_b = load_file(str(tmp_path / "killed" / "model.safetensors"))
-    assert all(torch.equal(exported_a[k], exported_b[k]) for k in exported_a)
 
 
 def test_ddp_two_processes_end_with_identical_weights(tmp_path: Path) -> None:

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 
 class ZooError(Exception):
-    """Base class of user-facing errors; the message is shown to the user as is."""
+    """Base class of user-facing errors; the message is shown to the user as is.
+
+    `exit_code` is the CLI's exit status: 2 (bad input, a usage error) unless a subclass says otherwise.
+    """
+
+    exit_code = 2
 
 
 class UnknownNameError(ZooError, KeyError):
@@ -25,3 +30,9 @@ class CheckpointError(ZooError):
 
 class DatasetError(ZooError):
     """A dataset folder that is missing, incomplete or malformed."""
+
+
+class DiskFullError(ZooError):
+    """A write ran out of space; the previous file was kept and the partial one removed."""
+
+    exit_code = 1

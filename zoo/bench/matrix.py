@@ -30,6 +30,7 @@ import yaml
 
 from ..catalog import list_models, model_info
 from ..errors import ZooError
+from ..models.build import check_build
 from ..training.config import TrainConfig, parse_assignments
 from ..training.runs import default_run_dir
 
@@ -140,7 +141,11 @@ def matrix_from_dict(spec: dict[str, Any], name: str = "matrix", where: str = "m
         settings=dict(settings),
         description=str(spec.get("description") or ""),
     )
-    matrix.cells()  # resolve every cell now: a bad setting fails before any training starts
+    cells = matrix.cells()  # resolve every cell now: a bad setting fails before any training starts
+    for backbone in matrix.backbones:
+        overrides = next(cell.cfg.model for cell in cells if cell.backbone == backbone)
+        if overrides:
+            check_build(backbone, matrix.config, **overrides)
     return matrix
 
 

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ZooError
 from .progress import make_progress
 
 console = Console()
+err_console = Console(stderr=True)
 data_app = typer.Typer(help="Datasets: write synthmix to disk, check real datasets, measure them.", no_args_is_help=True)
 
 
@@ -71,13 +73,19 @@ def stats(
     split: str = typer.Option("test", "--split"),
     protocol: str = typer.Option("y-matlab", "--protocol", help="Metric protocol (see zoo.evaluation.metrics)."),
     store: Path | None = typer.Option(None, "--store", help="Also record the 'no derain' rows in this results store."),
+    allow_partial: bool = typer.Option(False, "--allow-partial", help="Accept datasets with fewer pairs than expected."),
 ) -> None:
-    """Mean input PSNR/SSIM (rainy vs clean) per dataset: the 'no derain' row of every table."""
+    """Mean input PSNR/SSIM (rainy vs clean) per dataset: the 'no derain' row of every table.
+
+    A dataset that cannot be opened, or a pair that cannot be read, is reported and skipped; the
+    others are still measured. Only datasets read completely are recorded in --store.
+    """
     import numpy as np
 
-    from ..data.layouts import find_datasets, open_dataset
-    from ..evaluation.metrics import score_batch
+    from ..data.layouts import find_datasets, open_dataset, read_pair
+    from ..evaluation.metrics import get_protocol, score_batch
 
+    get_protocol(protocol)
     found = find_datasets(root)
     if not found:
         raise ZooError(f"{root}: no known dataset folder found; see `zoo data check {root}`")
@@ -85,21 +93,41 @@ def stats(
     for column in ("dataset", "n", "PSNR", "SSIM"):
         table.add_column(column)
     rows = []
+    failures: list[str] = []
     for name, path in found.items():
-        pairs = open_dataset(name, path, split)
-        scores = [score_batch(rainy, clean, protocol)[0] for rainy, clean in pairs]
+        try:
+            pairs = open_dataset(name, path, split, allow_partial=allow_partial)
+        except ZooError as err:
+            failures.append(str(err))
+            continue
+        scores = []
+        for pair in pairs.pairs:
+            try:
+                rainy, clean = read_pair(pair)
+                scores.append(score_batch(rainy, clean, protocol)[0])
+            except ZooError as err:  # unreadable, mismatched, or too small to score
+                failures.append(str(err) if str(pair.rainy) in str(err) else f"{pair.rainy}: {err}")
+        if not scores:
+            continue
         psnr, ssim = float(np.mean([s["psnr"] for s in scores])), float(np.mean([s["ssim"] for s in scores]))
-        table.add_row(name, str(len(scores)), f"{psnr:.2f}", f"{ssim:.4f}")
+        complete = len(scores) == len(pairs)
+        table.add_row(name, str(len(scores)) if complete else f"{len(scores)} of {len(pairs)}", f"{psnr:.2f}", f"{ssim:.4f}")
+        if not complete:
+            continue
         for metric, value in (("psnr", psnr), ("ssim", ssim)):
             rows.append({"run": "no-derain", "backbone": "input", "config": "-", "method": "no-derain", "train_data": "-",
                          "eval_dataset": name, "metric": metric, "protocol": protocol, "value": value,
                          "n_images": len(scores), "seed": 0, "source": "measured"})
     console.print(table)
-    if store is not None:
+    for line in failures:
+        err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    if store is not None and rows:
         from ..results.store import ResultsStore
 
         ResultsStore(store).append(rows)
         console.print(f"recorded {len(rows)} rows in {store}")
+    if failures:
+        raise ZooError(f"{len(failures)} dataset(s) or pair(s) could not be read; see the lines above (`zoo data check {root}` lists every problem)")
 
 
 def register(app: typer.Typer) -> None:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from .._atomic import ensure_folder
 from ..errors import ZooError
 from .progress import make_progress
+
+if TYPE_CHECKING:
+    import torch
 
 console = Console()
 err_console = Console(stderr=True)
@@ -20,7 +26,10 @@ def _expand(images: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in images:
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and is_image_file(p))
+            try:
+                found = sorted(p for p in path.iterdir() if p.is_file() and is_image_file(p))
+            except OSError as err:
+                raise ZooError(f"{path}: cannot list the folder ({err.strerror or type(err).__name__}); check its permissions") from None
             if not found:
                 raise ZooError(f"{path}: folder holds no images (.png, .jpg, .jpeg, .bmp, .tif, .tiff, .webp)")
             files.extend(found)
@@ -62,6 +71,23 @@ def _check_model_name(model: str) -> None:
     )
 
 
+def _device(name: str) -> torch.device:
+    """`auto` (CUDA when there is one), `cpu`, `cuda` or `cuda:i`; anything else, or CUDA without a GPU, is refused."""
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise ZooError(f"--device '{name}' is not a device; use auto, cpu or cuda[:i]") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ZooError(f"--device {name}: no CUDA device is available here; use --device cpu (or auto)")
+    if dev.type not in ("cpu", "cuda"):
+        raise ZooError(f"--device '{name}' is not supported; use auto, cpu or cuda[:i]")
+    return dev
+
+
 def derain(
     images: list[Path] = typer.Argument(..., help="Image files or folders of images."),
     model: str = typer.Option(..., "--model", "-m", help="brn.coic_synthmix, hf-hub:ORG/REPO or local-dir:PATH."),
@@ -78,14 +104,15 @@ def derain(
     from ..models.factory import create_model
 
     files = _expand(images)
+    if out.exists() and not out.is_dir():
+        raise ZooError(f"--out {out} is a file; pass a folder for the restored PNGs")
     targets = _outputs(files, out)
     _check_model_name(model)
     if tile is not None and not 0 <= overlap < tile:
         raise ZooError(f"--overlap {overlap} must be at least 0 and smaller than --tile {tile}")
-    dev = torch.device(
-        "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
-    )
+    dev = _device(device)
     net = create_model(model).eval().to(dev)
+    ensure_folder(out)
 
     failures: list[str] = []
     written = 0
@@ -95,18 +122,22 @@ def derain(
             progress.update(task, description=f"deraining {source.name}")
             try:
                 image = read_photo(source).to(dev)
-            except ZooError as err:
-                failures.append(str(err))
-                err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
-            else:
                 with torch.inference_mode():
                     restored = restore(net, image, tile=tile, overlap=overlap)
+            except ZooError as err:  # an unreadable or too small image: report it, go on with the others
+                line = str(err) if str(source) in str(err) else f"{source}: {err}"
+                failures.append(line)
+                if len(files) > 1:
+                    err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+            else:
                 write_png(restored, target)
                 written += 1
             progress.advance(task)
     console.print(f"restored {written} of {len(files)} image(s) with {model} -> {out}", highlight=False)
+    if failures and len(files) == 1:
+        raise ZooError(failures[0])
     if failures:
-        raise ZooError(f"{len(failures)} of {len(files)} input(s) could not be read; see the lines above")
+        raise ZooError(f"{len(failures)} of {len(files)} input(s) could not be read or derained; see the lines above")
 
 
 def register(app: typer.Typer) -> None:

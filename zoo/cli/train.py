@@ -14,6 +14,7 @@ console = Console()
 
 
 def train(
+    ctx: typer.Context,
     backbone: str = typer.Argument(..., help="Registered backbone, e.g. brn (see `zoo models`)."),
     coic: bool = typer.Option(True, "--coic/--no-coic", help="Train with CoIC (default) or the plain baseline."),
     config: str = typer.Option("tiny", "--config", help="tiny (CPU) or paper (the published model)."),
@@ -42,6 +43,13 @@ def train(
     if batch is not None and batch < 1:
         raise ZooError(f"--batch {batch} must be at least 1")
     if resume is not None:
+        given = {
+            "coic": coic, "config": config, "data": data, "root": str(root) if root else None, "seed": seed,
+            "stage1_iters": stage1_iters, "batch": batch, "crop": crop, "bf16": bf16, "channels_last": channels_last,
+            "ema": ema, "allow_partial": allow_partial, "dataset_roots": _dataset_roots(dataset_root),
+        }
+        explicit = {key: value for key, value in given.items() if _given(ctx, "dataset_root" if key == "dataset_roots" else key)}
+        _check_resume(resume, backbone, explicit, settings)
         trainer = Trainer.resume(resume, iters=iters)
         console.print(f"resuming {resume} at step {trainer.step} of {trainer.cfg.iters}")
     else:
@@ -68,6 +76,37 @@ def train(
                 print_table(trainer.run_dir)
     finally:
         trainer.close()
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether option `name` was given on the command line (or the environment), not left at its default."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def _check_resume(run_dir: Path, backbone: str, explicit: dict[str, object], settings: list[str]) -> None:
+    """Refuse `--resume` of a run whose backbone or settings differ from what the command line asks for.
+
+    The run continues with its own config.json either way; a different backbone or option on the
+    command line means the user is pointing at the wrong folder (or expects a change that would not happen).
+    """
+    from dataclasses import fields, replace
+
+    from ..training.runs import run_config
+
+    found = run_config(run_dir)
+    wanted = replace(found, backbone=backbone, **explicit).with_settings(settings)  # type: ignore[arg-type]
+    diffs = [
+        f"{f.name} {getattr(wanted, f.name)!r} (the run: {getattr(found, f.name)!r})"
+        for f in fields(found)
+        if f.name != "iters" and getattr(wanted, f.name) != getattr(found, f.name)
+    ]
+    if diffs:
+        raise ZooError(
+            f"--resume {run_dir}: this command asks for {'; '.join(diffs[:4])}, but a run continues with its own "
+            f"settings; resume it as `zoo train {found.backbone} --resume {run_dir}` (--iters may change), "
+            "or start a new run with --out"
+        )
 
 
 def _dataset_roots(items: list[str]) -> dict[str, str]:

@@ -75,6 +75,8 @@ def read_rgb(path: str | Path) -> np.ndarray:
         raise
     except FileNotFoundError:
         raise DatasetError(f"{path} does not exist; restore it from the dataset release") from None
+    except PermissionError:
+        raise DatasetError(f"{path} cannot be read (permission denied); ask its owner for read access") from None
     except (OSError, SyntaxError, ValueError, EOFError, struct.error, UnidentifiedImageError) as exc:
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise DatasetError(
@@ -158,7 +160,7 @@ def read_photo(path: Path) -> Tensor:
         Image.DecompressionBombError,
     ) as exc:
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise ZooError(f"{path}: not a readable image ({reason})") from None
+        raise ZooError(f"{path}: not a readable image ({reason}); check the file, or export it again as PNG or JPEG") from None
     return torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1).unsqueeze(0)
 
 

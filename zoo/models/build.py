@@ -14,7 +14,7 @@ from ..catalog import model_info
 from ..coic.encoder import build_encoder
 from ..coic.model import ENCODER_RESIZES, CoICModel
 from ..coic.modulation import LAYOUTS, Layout
-from ..errors import UnknownNameError
+from ..errors import UnknownNameError, ZooError
 
 BUILD_ATTR = "zoo_build"
 
@@ -30,7 +30,16 @@ def build_model(
 ) -> nn.Module:
     """A freshly initialised plain backbone, or a CoICModel around it."""
     spec = model_info(backbone)
-    net = spec.build(config, **overrides)
+    try:
+        net = spec.build(config, **overrides)
+    except (TypeError, ValueError) as err:
+        if not overrides:
+            raise
+        first = (str(err).splitlines() or [type(err).__name__])[0]
+        raise ZooError(
+            f"model settings {', '.join(f'model.{k}={v!r}' for k, v in overrides.items())} do not fit backbone "
+            f"'{backbone}' ({first}); `zoo info {backbone}` lists its arguments"
+        ) from None
     build: dict[str, Any] = {
         "backbone": backbone,
         "config": config,
@@ -52,3 +61,11 @@ def build_model(
         build.update(layout=layout, encoder=encoder_build)
     setattr(net, BUILD_ATTR, build)
     return net
+
+
+def check_build(backbone: str, config: str = "tiny", **overrides: Any) -> None:
+    """Build the plain backbone on the meta device (no memory, no init cost) so bad arguments fail now."""
+    import torch
+
+    with torch.device("meta"):
+        build_model(backbone, config=config, **overrides)

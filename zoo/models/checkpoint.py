@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from torch import nn
 
 from .._atomic import atomic_write, atomic_write_json
@@ -40,7 +40,11 @@ def _state(module: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def _save_tensors(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> None:
-    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
+    # Serialised in memory, written by Python: a full disk is then an OSError(ENOSPC) the atomic
+    # writer reports (safetensors' own file writer hides it in a SafetensorError), and the bytes
+    # are the same as `save_file` writes.
+    data = save(tensors, metadata=metadata)
+    atomic_write(path, lambda tmp: tmp.write_bytes(data), size=len(data))
 
 
 def save_model_dir(

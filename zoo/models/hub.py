@@ -7,12 +7,13 @@ called, not when `huggingface_hub` was imported, so a script or test may set the
 A repository holds a model folder (`config.json`, `model.safetensors`, `encoder.safetensors` for
 CoIC) and a `README.md` model card whose `model-index` carries the run's measured PSNR/SSIM. After a
 pull every model file's sha256 is checked against the pretrained table (where it records one) and
-against the sha256 the Hub reported for the file (the name of its cache blob, for LFS files); a
-mismatch refuses the file.
+against the id the Hub reported for the file (the name of its cache blob: the sha256 of an LFS file,
+the git blob sha1 of a file kept in git such as config.json); a mismatch refuses the file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -26,6 +27,7 @@ from .pretrained import HF_HUB_PREFIX, PretrainedCfg, find_by_repo, pretrained_c
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_GIT_SHA1 = re.compile(r"^[0-9a-f]{40}$")
 
 # --- settings, read at call time -------------------------------------------------------------------
 
@@ -247,7 +249,21 @@ def verify_file(path: str | Path, expected: str | None, *, label: str, origin: s
                 f"{label}: sha256 mismatch, expected {want} ({source}) but the file has {actual}; "
                 f"refusing {path} as corrupt or tampered: delete it and download again (`zoo pull ... --force`)"
             )
+    if blob.parent.name == "blobs" and _GIT_SHA1.match(blob.name):
+        # A file kept in git, not LFS (config.json): the Hub names it by its git blob sha1.
+        found = git_blob_sha1(path)
+        if found != blob.name:
+            raise CheckpointError(
+                f"{label}: git blob sha1 mismatch, expected {blob.name} (the id the Hub reported for it) but the file "
+                f"has {found}; refusing {path} as corrupt or tampered: delete it and download again (`zoo pull ... --force`)"
+            )
     return actual
+
+
+def git_blob_sha1(path: Path) -> str:
+    """The id git gives a file's content: sha1 of `blob <size>\\0` followed by the bytes."""
+    data = Path(path).read_bytes()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 def pull(

@@ -36,7 +36,8 @@ class ResultsStore:
             return None
         frame = pd.DataFrame([make_row(**row) for row in rows], columns=list(COLUMNS))
         name = f"part-{pd.Timestamp.now('UTC').strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}-{uuid.uuid4().hex[:8]}.csv"
-        return atomic_write(self.root / name, lambda tmp: frame.to_csv(tmp, index=False))
+        text = frame.to_csv(index=False).encode("utf-8")
+        return atomic_write(self.root / name, lambda tmp: tmp.write_bytes(text), size=len(text))
 
     def load(self, include_reported: Path | None = None) -> pd.DataFrame:
         """All rows, de-duplicated by key (latest part wins), plus reported CSVs from `include_reported`."""

@@ -31,7 +31,24 @@ def default_run_dir(cfg: TrainConfig, runs_root: Path = Path("runs")) -> Path:
 
 def save_state(path: Path, state: dict[str, Any]) -> None:
     """Write the resumable state (tensors, numbers, lists only: it loads with `weights_only=True`)."""
-    atomic_write(path, lambda tmp: torch.save(state, tmp))
+    atomic_write(path, lambda tmp: _torch_save(state, tmp), size=tensor_bytes(state))
+
+
+def _torch_save(state: dict[str, Any], path: Path) -> None:
+    # Through a Python file object: a full disk is then an OSError(ENOSPC), not torch's RuntimeError.
+    with open(path, "wb") as handle:
+        torch.save(state, handle)
+
+
+def tensor_bytes(obj: Any) -> int:
+    """Bytes of the tensors inside nested dicts and lists: about what `torch.save` will write."""
+    if isinstance(obj, torch.Tensor):
+        return obj.numel() * obj.element_size()
+    if isinstance(obj, dict):
+        return sum(tensor_bytes(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(tensor_bytes(v) for v in obj)
+    return 0
 
 
 def load_state(run_dir: Path) -> dict[str, Any]:
@@ -42,7 +59,10 @@ def load_state(run_dir: Path) -> dict[str, Any]:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # corrupt or foreign file
-        raise CheckpointError(f"{path}: unreadable ({type(err).__name__}); the run cannot resume from it") from None
+        raise CheckpointError(
+            f"{path}: unreadable ({type(err).__name__}), so the run cannot resume from it; restore the file, "
+            f"or start the run again with --overwrite"
+        ) from None
 
 
 def run_config(run_dir: Path) -> TrainConfig:

@@ -21,12 +21,13 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
+from .._atomic import ensure_folder, remove_stale_temps
 from .._progress import NullProgress, ProgressLike
 from ..coic.contrastive import RainArchive, build_views, contrastive_loss
 from ..coic.model import CoICModel
 from ..coic.modulation import context_of
 from ..data.mixing import MixedPatches, StepSampler, training_sources
-from ..errors import ZooError
+from ..errors import CheckpointError, ZooError
 from ..models.build import build_model
 from ..models.checkpoint import save_model_dir
 from . import distributed as dist_utils
@@ -50,6 +51,8 @@ class Trainer:
         self.dist = dist_utils.setup()
         if self.cfg.batch % self.dist.world:  # type: ignore[operator]
             raise ZooError(f"--batch {self.cfg.batch} must be divisible by the {self.dist.world} processes")
+        if self.run_dir.exists() and not self.run_dir.is_dir():
+            raise ZooError(f"{self.run_dir} is a file; a run needs a folder there: choose another run folder (--out)")
         if (self.run_dir / STATE_FILE).exists() and not overwrite:
             raise ZooError(
                 f"{self.run_dir} already holds a run; continue it with --resume {self.run_dir}, "
@@ -78,6 +81,7 @@ class Trainer:
         self.wall_time = 0.0
         self.last_checkpoint = -1
         self.log = TrainLog()
+        self._resume_rng: Tensor | None = None
 
     @classmethod
     def resume(cls, run_dir: Path, iters: int | None = None) -> Trainer:
@@ -88,7 +92,16 @@ class Trainer:
         if iters is not None:
             cfg = replace(cfg, iters=iters)
         trainer = cls(cfg, run_dir, overwrite=True)
-        trainer.load_state_dict(state)
+        try:
+            trainer.load_state_dict(state)
+        except (KeyError, RuntimeError, TypeError, ValueError) as err:
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0][:160]
+            raise CheckpointError(
+                f"{run_dir / STATE_FILE}: does not fit the run's config.json ({first}); was it copied from another run? "
+                "Restore the run's own file, or start again with --overwrite"
+            ) from None
+        if trainer.dist.main:
+            remove_stale_temps(run_dir)  # what a kill mid-write left behind; never read
         return trainer
 
     def _make_ema(self) -> nn.Module | None:
@@ -121,7 +134,7 @@ class Trainer:
         self.archive.load_state_dict(state["archive"])
         if self.ema is not None and state.get("ema") is not None:
             self.ema.load_state_dict(state["ema"])
-        torch.set_rng_state(state["rng"])
+        self._resume_rng = state["rng"]  # put back in `fit`, once the data loader has drawn its seed
         self.step = int(state["step"])
         self.wall_time = float(state["wall_time"])
         self.last_checkpoint = self.step
@@ -222,17 +235,21 @@ class Trainer:
         `progress` (owned and started by the caller) gets one task for this run, advanced per step.
         """
         cfg = self.cfg
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        loader = self._loader()  # checks the data first: a bad --data or --crop leaves no run folder behind
+        ensure_folder(self.run_dir)
         bar = progress if progress is not None and self.dist.main else NullProgress()
         if self.dist.main:
             self.log.open(self.run_dir)
-        loader = self._loader()
         target = cfg.iters if stop_after is None else min(cfg.iters, self.step + stop_after)  # type: ignore[type-var]
         task = bar.add_task(
             f"{cfg.backbone} {'coic' if self.coic else 'baseline'}", total=cfg.iters, completed=self.step, loss=float("nan")
         )
         try:
-            for batch in loader:
+            batches = iter(loader)  # creating the iterator draws a seed from the global RNG ...
+            if self._resume_rng is not None:
+                torch.set_rng_state(self._resume_rng)  # ... so a resumed run's RNG is restored after it
+                self._resume_rng = None
+            for batch in batches:
                 if self.step >= target:
                     break
                 start = time.perf_counter()

@@ -43,12 +43,15 @@ def natural_key(path: Path) -> list[Any]:
 def list_dir(folder: Path) -> tuple[list[Path], list[Path]]:
     """Image files and sub-folders of `folder`, each in natural order."""
     files, dirs = [], []
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.is_dir():
-                dirs.append(Path(entry.path))
-            elif is_image_file(Path(entry.name)):
-                files.append(Path(entry.path))
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir():
+                    dirs.append(Path(entry.path))
+                elif is_image_file(Path(entry.name)):
+                    files.append(Path(entry.path))
+    except PermissionError:
+        raise DatasetError(f"{folder} cannot be read (permission denied); ask its owner for read access, or copy the data somewhere readable") from None
     return sorted(files, key=natural_key), sorted(dirs, key=natural_key)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..._atomic import atomic_write, atomic_write_text
+from ..._atomic import atomic_write, atomic_write_text, ensure_folder
 from .domains import TRAIN_DOMAINS, domain, synth_pair
 
 
@@ -35,8 +35,8 @@ def write_synth(
     for name in domains:
         domain(name)
     folder = Path(root) / split
-    (folder / "rain").mkdir(parents=True, exist_ok=True)
-    (folder / "norain").mkdir(parents=True, exist_ok=True)
+    ensure_folder(folder / "rain")
+    ensure_folder(folder / "norain")
     rows = []
     number = 0
     for name in domains:
