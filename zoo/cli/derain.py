@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from ..errors import ZooError
+from . import options
 from .progress import make_progress
 
 console = Console()
@@ -68,12 +69,13 @@ def derain(
     out: Path = typer.Option(Path("derained"), "--out", "-o", help="Folder for the restored PNGs."),
     tile: int | None = typer.Option(None, "--tile", min=16, help="Process large images in N x N tiles (saves memory)."),
     overlap: int = typer.Option(32, "--overlap", min=0, help="Overlap of neighbouring tiles, in pixels."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:i]."),
+    device: str = options.DEVICE,
 ) -> None:
     """Derain photos with a pretrained or local model; writes one PNG per input."""
     import torch
 
     from ..data.images import read_photo, write_png
+    from ..evaluation.devices import resolve_device
     from ..evaluation.inference import restore
     from ..models.factory import create_model
 
@@ -82,10 +84,7 @@ def derain(
     _check_model_name(model)
     if tile is not None and not 0 <= overlap < tile:
         raise ZooError(f"--overlap {overlap} must be at least 0 and smaller than --tile {tile}")
-    dev = torch.device(
-        "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
-    )
-    net = create_model(model).eval().to(dev)
+    net = create_model(model).eval().to(resolve_device(device))
 
     failures: list[str] = []
     written = 0
@@ -94,7 +93,7 @@ def derain(
         for source, target in zip(files, targets):
             progress.update(task, description=f"deraining {source.name}")
             try:
-                image = read_photo(source).to(dev)
+                image = read_photo(source)  # stays on the CPU: `restore` sends the model what it needs
             except ZooError as err:
                 failures.append(str(err))
                 err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)

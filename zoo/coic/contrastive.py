@@ -122,13 +122,22 @@ def contrastive_logits(
 
 
 def contrastive_loss(
-    encoder: RainDetailEncoder, key_encoder: MomentumEncoder, views: ContrastiveViews, temperature: float = 1.0
+    encoder: RainDetailEncoder,
+    key_encoder: MomentumEncoder,
+    views: ContrastiveViews,
+    temperature: float = 1.0,
+    update_key: bool = True,
 ) -> tuple[Tensor, Tensor]:
-    """(InfoNCE loss, query z). Updates the momentum encoder first, as MoCo and the official code do."""
+    """(InfoNCE loss, query z). Updates the momentum encoder first, as MoCo and the official code do.
+
+    `update_key=False` skips the update: with gradient accumulation the momentum step belongs to the
+    optimiser step, so only the first micro-batch of a step makes it.
+    """
     z, query_features = encoder(views.query)
     b, k = views.negatives.shape[:2]
     with torch.no_grad():
-        key_encoder.update(encoder)
+        if update_key:
+            key_encoder.update(encoder)
         _, keyed = key_encoder(torch.cat([views.key, views.negatives.flatten(0, 1)], dim=0))
     logits = contrastive_logits(query_features, keyed[:b], keyed[b:].reshape(b, k, *keyed.shape[1:]), temperature)
     labels = torch.zeros(b, dtype=torch.long, device=logits.device)
