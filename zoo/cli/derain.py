@@ -84,7 +84,8 @@ def derain(
     _check_model_name(model)
     if tile is not None and not 0 <= overlap < tile:
         raise ZooError(f"--overlap {overlap} must be at least 0 and smaller than --tile {tile}")
-    net = create_model(model).eval().to(resolve_device(device))
+    dev = resolve_device(device)  # before any download: a wrong --device fails at once
+    net = create_model(model).eval().to(dev)
 
     failures: list[str] = []
     written = 0

@@ -6,9 +6,10 @@ tile, the last tile is snapped to the border, overlapping tiles are merged with 
 from the whole image and reused for every tile, so tiling never changes what the model is told about
 the rain.
 
-The model runs on its own device; the images stay where they are (the CPU, usually) and only the
-encoder's small input, the whole image or one tile at a time is sent to the model, so a large
-photo tiled on a GPU never has to fit there whole. The result comes back on the input's device.
+The model runs on its own device; the images stay where they are (the CPU, usually): the whole
+image is sent once for the encoder (which resizes it at once), then the whole image or one tile at
+a time for the backbone, whose activations are what would not fit. The result comes back on the
+input's device.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def restore(model: nn.Module, image: Tensor, tile: int | None = None, overlap: i
         raise ZooError(f"expected images as N x 3 x H x W, got shape {tuple(image.shape)}")
     _check_size(model, image.shape[-2:] if tile is None else (min(tile, image.shape[-2]), min(tile, image.shape[-1])))
     if isinstance(model, CoICModel) and model.modulation and z is None:
-        z = model.embed(model.encoder_input(image).to(_device_of(model)))
+        z = model.embed(image.to(_device_of(model)))
     _, _, h, w = image.shape
     if tile is None or min(h, w) <= tile:
         return _run(model, image, z).clamp(0.0, 1.0)
