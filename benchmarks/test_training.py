@@ -32,7 +32,7 @@ def test_synthmix_samples(benchmark) -> None:
     [
         {"coic": False},
         {"coic": True},
-        {"coic": True, "bf16": True, "channels_last": True},
+        {"coic": True, "precision": "bf16", "channels_last": True},
     ],
     ids=["baseline", "coic", "coic-bf16-channels_last"],
 )

@@ -31,7 +31,8 @@ OPTIONS = {
     "coic": ("brn", {}),
     "baseline": ("brn", {"coic": False}),
     "ema": ("brn", {"ema": 0.9}),
-    "bf16": ("brn", {"bf16": True}),
+    "bf16": ("brn", {"precision": "bf16"}),
+    "fp16": ("brn", {"precision": "fp16"}),
     "channels-last": ("brn", {"channels_last": True}),
     "idt-drop-path": ("idt", {}),
 }

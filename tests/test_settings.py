@@ -27,7 +27,7 @@ def test_set_and_matrix_agree() -> None:
     from_set = TrainConfig(backbone="brn").with_settings(["lr=2e-4", "milestones=[0.5,0.8]", "bf16=yes", "eval_tile=none"])
     from_yaml = TrainConfig(backbone="brn").with_settings({"lr": "2e-4", "milestones": [0.5, 0.8], "bf16": True, "eval_tile": None})
     assert from_set == from_yaml
-    assert from_set.milestones == (0.5, 0.8) and from_set.bf16 is True and from_set.eval_tile is None
+    assert from_set.milestones == (0.5, 0.8) and from_set.precision == "bf16" and from_set.eval_tile is None
 
 
 @pytest.mark.parametrize(

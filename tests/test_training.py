@@ -1,10 +1,11 @@
-"""The trainer: DDP on CPU, NaN guard, bad options, and that it learns.
+"""The trainer: DDP on CPU equal to one process (and to gradient accumulation), NaN guard, bad options, and that it learns.
 
 Resume after SIGKILL is tested in tests/test_kill_anywhere.py, bit-identical resume per option in tests/test_resume.py.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,9 +15,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from tests.ddp_worker import EQUIVALENT
+from zoo.data.mixing import MixedPatches
 from zoo.errors import ZooError
 from zoo.training.config import TrainConfig
 from zoo.training.optim import lr_factor
+from zoo.training.runtime import Runtime
 from zoo.training.trainer import Trainer, TrainingDiverged
 
 
@@ -25,7 +29,31 @@ def _weights(run: Path) -> dict[str, torch.Tensor]:
     return state["model"]
 
 
-def test_ddp_two_processes_end_with_identical_weights(tmp_path: Path) -> None:
+def _run_single(cfg: TrainConfig, run_dir: Path, monkeypatch: pytest.MonkeyPatch, **runtime) -> tuple[Trainer, list[int]]:
+    """Train `cfg` in this process, recording the stream index of every sample read."""
+    read: list[int] = []
+    original = MixedPatches.__getitem__
+    monkeypatch.setattr(MixedPatches, "__getitem__", lambda self, k: read.append(int(k)) or original(self, k))
+    trainer = Trainer(cfg, run_dir, runtime=Runtime(device="cpu", workers=0, **runtime))
+    trainer.fit()
+    monkeypatch.setattr(MixedPatches, "__getitem__", original)
+    return trainer, read
+
+
+def _assert_close(found: dict[str, torch.Tensor], expected: dict[str, torch.Tensor], what: str, rtol: float = 0.0) -> None:
+    assert found.keys() == expected.keys()
+    for key in expected:
+        close = torch.allclose(found[key], expected[key], rtol=rtol, atol=1e-6)
+        assert close, f"{what}: {key} differs by {(found[key] - expected[key]).abs().max():.3g}"
+
+
+def test_ddp_two_processes_equal_one_process_with_the_whole_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """world 2 x 4 samples == world 1 x 8 samples == world 1 x 2 accumulation steps x 4 samples.
+
+    Fails if a rank reads another rank's samples (the weights and the index check) or if gradients
+    are summed over the ranks instead of averaged (the gradients check; Adam hides most of a factor 2
+    in the weights).
+    """
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     worker = Path(__file__).with_name("ddp_worker.py")
     result = subprocess.run(
@@ -33,12 +61,27 @@ def test_ddp_two_processes_end_with_identical_weights(tmp_path: Path) -> None:
         env=env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    rank0, rank1 = load_file(str(tmp_path / "rank0.safetensors")), load_file(str(tmp_path / "rank1.safetensors"))
-    assert rank0.keys() == rank1.keys()
-    for key in rank0:
-        assert torch.equal(rank0[key], rank1[key]), key
-    initial = Trainer(TrainConfig("brn", coic=True, iters=4, batch=4, crop=32), tmp_path / "fresh").model.state_dict()
-    assert any(not torch.equal(initial[k], rank0[k]) for k in rank0), "training changed nothing"
+    ranks = [load_file(str(tmp_path / f"equivalent-rank{r}.safetensors")) for r in (0, 1)]
+    grads = [load_file(str(tmp_path / f"equivalent-rank{r}.grads.safetensors")) for r in (0, 1)]
+    read = [json.loads((tmp_path / f"equivalent-rank{r}.json").read_text()) for r in (0, 1)]
+    for key in ranks[0]:
+        assert torch.equal(ranks[0][key], ranks[1][key]), key
+
+    single, single_read = _run_single(EQUIVALENT, tmp_path / "single", monkeypatch)
+    assert not set(read[0]) & set(read[1]), "two ranks read the same samples"
+    assert sorted(read[0] + read[1]) == sorted(single_read) == list(range(EQUIVALENT.iters * EQUIVALENT.batch))
+    _assert_close(ranks[0], single.model.state_dict(), "weights")
+    single_grads = {k: p.grad for k, p in single.model.named_parameters() if p.grad is not None}
+    _assert_close(grads[0], single_grads, "gradients", rtol=1e-5)  # float32 sums in another order
+    initial = Trainer(EQUIVALENT, tmp_path / "fresh").model.state_dict()
+    assert any(not torch.equal(initial[k], ranks[0][k]) for k in ranks[0]), "training changed nothing"
+
+    accumulated, _ = _run_single(EQUIVALENT, tmp_path / "accumulated", monkeypatch, accum=2)
+    _assert_close(ranks[0], accumulated.model.state_dict(), "weights (2 accumulation steps)")
+
+    coic = [load_file(str(tmp_path / f"consistent-rank{r}.safetensors")) for r in (0, 1)]
+    for key in coic[0]:
+        assert torch.equal(coic[0][key], coic[1][key]), key
 
 
 def _tiny(tmp_path: Path, **changes) -> Trainer:

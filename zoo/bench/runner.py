@@ -30,6 +30,7 @@ from ..results.store import DEFAULT_STORE, ResultsStore
 from ..training.config import TrainConfig
 from ..training.evaluate_run import evaluate_run
 from ..training.runs import STATE_FILE, run_config
+from ..training.runtime import Runtime
 from ..training.trainer import Trainer
 from .matrix import Cell, Matrix, shard_cells
 
@@ -143,13 +144,15 @@ def run_bench(
     resume: bool = False,
     progress: ProgressLike | None = None,
     on_cell: Callable[[CellResult], None] | None = None,
+    runtime: Runtime | None = None,
 ) -> BenchReport:
     """Run the shard's cells that are not done yet; returns what happened to each.
 
     Without `resume`, a cell interrupted mid-training is an error (listed before anything runs);
     with it, such cells continue from their last checkpoint. A cell that fails with a `ZooError`
     (e.g. a diverged loss) is reported and the others still run. `on_cell` hears of each cell as it
-    ends; `progress` (owned by the caller) shows the matrix and each cell's training.
+    ends; `progress` (owned by the caller) shows the matrix and each cell's training. `runtime`
+    (device, workers, accumulation, ...) is how every cell is trained and evaluated.
     """
     bar = progress if progress is not None else NullProgress()
     runs_root, store_root = default_runs(matrix) if runs_root is None else Path(runs_root), Path(store_root)
@@ -165,7 +168,7 @@ def run_bench(
     for position, (cell, state) in enumerate(planned, start=1):
         start = time.perf_counter()
         try:
-            status, rows = _run_cell(cell, state, runs_root, store, bar)
+            status, rows = _run_cell(cell, state, runs_root, store, bar, runtime or Runtime())
             result = CellResult(cell, status, len(rows), time.perf_counter() - start, _summary(rows), position, total)
         except ZooError as err:
             result = CellResult(cell, FAILED, 0, time.perf_counter() - start, str(err), position, total)
@@ -178,7 +181,7 @@ def run_bench(
 
 
 def _run_cell(
-    cell: Cell, state: str, runs_root: Path, store: ResultsStore, progress: ProgressLike
+    cell: Cell, state: str, runs_root: Path, store: ResultsStore, progress: ProgressLike, runtime: Runtime
 ) -> tuple[str, list[dict[str, Any]]]:
     run_dir = cell.run_dir(runs_root)
     if state == STORED:
@@ -189,15 +192,15 @@ def _run_cell(
         return INGESTED, rows
     status = EVALUATED
     if state in ("empty", "partial"):
-        status = _train(cell, run_dir, resume=state == "partial", progress=progress)
-    metrics = evaluate_run(run_dir)
+        status = _train(cell, run_dir, resume=state == "partial", progress=progress, runtime=runtime)
+    metrics = evaluate_run(run_dir, device=runtime.device)
     store.append(metrics["rows"])
     return status, metrics["rows"]
 
 
-def _train(cell: Cell, run_dir: Path, resume: bool, progress: ProgressLike) -> str:
+def _train(cell: Cell, run_dir: Path, resume: bool, progress: ProgressLike, runtime: Runtime) -> str:
     # A fresh start may replace a state file that `cell_state` found unusable (see there).
-    trainer = Trainer.resume(run_dir) if resume else Trainer(cell.cfg, run_dir, overwrite=True)
+    trainer = Trainer.resume(run_dir, runtime=runtime) if resume else Trainer(cell.cfg, run_dir, overwrite=True, runtime=runtime)
     try:
         trainer.fit(progress=progress)
         if not _run_info(run_dir).get("complete"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -11,10 +10,8 @@ from rich.markup import escape
 
 from .._atomic import ensure_folder
 from ..errors import ZooError
+from . import options
 from .progress import make_progress
-
-if TYPE_CHECKING:
-    import torch
 
 console = Console()
 err_console = Console(stderr=True)
@@ -71,35 +68,19 @@ def _check_model_name(model: str) -> None:
     )
 
 
-def _device(name: str) -> torch.device:
-    """`auto` (CUDA when there is one), `cpu`, `cuda` or `cuda:i`; anything else, or CUDA without a GPU, is refused."""
-    import torch
-
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise ZooError(f"--device '{name}' is not a device; use auto, cpu or cuda[:i]") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ZooError(f"--device {name}: no CUDA device is available here; use --device cpu (or auto)")
-    if dev.type not in ("cpu", "cuda"):
-        raise ZooError(f"--device '{name}' is not supported; use auto, cpu or cuda[:i]")
-    return dev
-
-
 def derain(
     images: list[Path] = typer.Argument(..., help="Image files or folders of images."),
     model: str = typer.Option(..., "--model", "-m", help="brn.coic_synthmix, hf-hub:ORG/REPO or local-dir:PATH."),
     out: Path = typer.Option(Path("derained"), "--out", "-o", help="Folder for the restored PNGs."),
     tile: int | None = typer.Option(None, "--tile", min=16, help="Process large images in N x N tiles (saves memory)."),
     overlap: int = typer.Option(32, "--overlap", min=0, help="Overlap of neighbouring tiles, in pixels."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:i]."),
+    device: str = options.DEVICE,
 ) -> None:
     """Derain photos with a pretrained or local model; writes one PNG per input."""
     import torch
 
     from ..data.images import read_photo, write_png
+    from ..evaluation.devices import resolve_device
     from ..evaluation.inference import restore
     from ..models.factory import create_model
 
@@ -110,7 +91,7 @@ def derain(
     _check_model_name(model)
     if tile is not None and not 0 <= overlap < tile:
         raise ZooError(f"--overlap {overlap} must be at least 0 and smaller than --tile {tile}")
-    dev = _device(device)
+    dev = resolve_device(device)  # before any download: a wrong --device fails at once
     net = create_model(model).eval().to(dev)
     ensure_folder(out)
 
@@ -121,7 +102,7 @@ def derain(
         for source, target in zip(files, targets):
             progress.update(task, description=f"deraining {source.name}")
             try:
-                image = read_photo(source).to(dev)
+                image = read_photo(source)  # stays on the CPU: `restore` sends the model what it needs
                 with torch.inference_mode():
                     restored = restore(net, image, tile=tile, overlap=overlap)
             except ZooError as err:  # an unreadable or too small image: report it, go on with the others

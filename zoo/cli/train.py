@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from ..errors import ZooError
+from . import options
 from .progress import make_progress
 
 console = Console()
@@ -30,8 +31,15 @@ def train(
     out: Path | None = typer.Option(None, "--out", help="Run directory (default runs/<backbone>-<config>-<data>-<method>-s<seed>)."),
     resume: Path | None = typer.Option(None, "--resume", help="Continue the run in this directory from its last checkpoint."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Start over in an existing run directory."),
-    bf16: bool = typer.Option(False, "--bf16", help="bfloat16 autocast."),
+    precision: str = typer.Option("fp32", "--precision", help="fp32, bf16 (autocast) or fp16 (autocast + gradient scaler)."),
+    bf16: bool = typer.Option(False, "--bf16", help="Same as --precision bf16."),
     channels_last: bool = typer.Option(False, "--channels-last", help="channels_last memory format."),
+    device: str = options.DEVICE,
+    workers: int | None = options.WORKERS,
+    accum: int = options.ACCUM,
+    tf32: bool = options.TF32,
+    compile: bool = options.COMPILE,
+    deterministic: bool = options.DETERMINISTIC,
     ema: float = typer.Option(0.0, "--ema", help="EMA decay of exported weights (0 = off)."),
     settings: list[str] = typer.Option([], "--set", help="Any training setting as key=value; model.KEY=VALUE for the backbone."),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Evaluate on the test sets after training."),
@@ -42,37 +50,44 @@ def train(
 
     if batch is not None and batch < 1:
         raise ZooError(f"--batch {batch} must be at least 1")
+    if bf16 and precision not in ("fp32", "bf16"):
+        raise ZooError(f"--bf16 contradicts --precision {precision}; pass one of them")
+    run_time = options.runtime(device, workers, accum, tf32, compile, deterministic)
     if resume is not None:
         given = {
             "coic": coic, "config": config, "data": data, "root": str(root) if root else None, "seed": seed,
-            "stage1_iters": stage1_iters, "batch": batch, "crop": crop, "bf16": bf16, "channels_last": channels_last,
-            "ema": ema, "allow_partial": allow_partial, "dataset_roots": _dataset_roots(dataset_root),
+            "stage1_iters": stage1_iters, "batch": batch, "crop": crop, "precision": "bf16" if bf16 else precision,
+            "channels_last": channels_last, "ema": ema, "allow_partial": allow_partial,
+            "dataset_roots": _dataset_roots(dataset_root),
         }
-        explicit = {key: value for key, value in given.items() if _given(ctx, "dataset_root" if key == "dataset_roots" else key)}
+        cli_names = {"dataset_roots": ("dataset_root",), "precision": ("precision", "bf16")}
+        explicit = {key: value for key, value in given.items() if any(_given(ctx, n) for n in cli_names.get(key, (key,)))}
         _check_resume(resume, backbone, explicit, settings)
-        trainer = Trainer.resume(resume, iters=iters)
+        trainer = Trainer.resume(resume, iters=iters, runtime=run_time)
         console.print(f"resuming {resume} at step {trainer.step} of {trainer.cfg.iters}")
     else:
         cfg = TrainConfig(
             backbone=backbone, coic=coic, config=config, data=data, root=str(root) if root else None, seed=seed,
-            iters=iters, stage1_iters=stage1_iters, batch=batch, crop=crop, bf16=bf16, channels_last=channels_last, ema=ema,
-            allow_partial=allow_partial, dataset_roots=_dataset_roots(dataset_root),
+            iters=iters, stage1_iters=stage1_iters, batch=batch, crop=crop, precision="bf16" if bf16 else precision,
+            channels_last=channels_last, ema=ema, allow_partial=allow_partial, dataset_roots=_dataset_roots(dataset_root),
         ).with_settings(settings)
-        trainer = Trainer(cfg, out, overwrite=overwrite)
+        trainer = Trainer(cfg, out, overwrite=overwrite, runtime=run_time)
     try:
         cfg = trainer.cfg
         if trainer.dist.main:
+            execution = trainer.execution()
             console.print(
                 f"training {cfg.backbone} ({cfg.config}, {'CoIC' if cfg.coic else 'baseline'}) on {cfg.data}: "
-                f"{cfg.iters} iterations ({cfg.stage1_iters if cfg.coic else cfg.iters} in stage 1), batch {cfg.batch}, "
-                f"crop {cfg.crop}, {cfg.loss} loss -> {trainer.run_dir}"
+                f"{cfg.iters} iterations ({cfg.stage1_iters if cfg.coic else cfg.iters} in stage 1), "
+                f"{options.batch_line(execution)}, crop {cfg.crop}, {cfg.loss} loss, {cfg.precision} on "
+                f"{execution['device']} -> {trainer.run_dir}"
             )
         with make_progress(progress and trainer.dist.main, console) as bar:
             trainer.fit(progress=bar)
         if trainer.dist.main:
             console.print(f"trained in {trainer.wall_time:.0f} s of compute; weights in {trainer.run_dir}")
             if evaluate:
-                evaluate_run(trainer.run_dir, on_set=_announce)
+                evaluate_run(trainer.run_dir, on_set=_announce, device=str(trainer.device))
                 print_table(trainer.run_dir)
     finally:
         trainer.close()
@@ -123,11 +138,12 @@ def evaluate_cmd(
     run_dir: Path = typer.Argument(..., help="A run directory written by `zoo train`."),
     data: str | None = typer.Option(None, "--data", help="Evaluate on other data than the run trained on."),
     root: Path | None = typer.Option(None, "--root", help="Folder holding one folder per real dataset."),
+    device: str = options.DEVICE,
 ) -> None:
     """Re-evaluate a run and print its table (with the baseline column when a baseline run is beside it)."""
     from ..training import evaluate_run
 
-    evaluate_run(run_dir, data, root, on_set=_announce)
+    evaluate_run(run_dir, data, root, on_set=_announce, device=device)
     print_table(run_dir)
 
 

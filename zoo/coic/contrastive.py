@@ -34,8 +34,8 @@ def random_flips(images: Tensor, generator: torch.Generator, per_image: bool = F
     """Flip horizontally and/or vertically with probability 1/2 each: one draw for the batch, or one per image."""
     n = images.shape[0]
     draws = n if per_image else 1
-    horizontal = (torch.rand(draws, generator=generator) < 0.5).expand(n)
-    vertical = (torch.rand(draws, generator=generator) < 0.5).expand(n)
+    horizontal = (torch.rand(draws, generator=generator) < 0.5).expand(n).to(images.device)
+    vertical = (torch.rand(draws, generator=generator) < 0.5).expand(n).to(images.device)
     out = images.clone()
     out[horizontal] = out[horizontal].flip(-1)
     out[vertical] = out[vertical].flip(-2)
@@ -131,13 +131,22 @@ def contrastive_logits(
 
 
 def contrastive_loss(
-    encoder: RainDetailEncoder, key_encoder: MomentumEncoder, views: ContrastiveViews, temperature: float = 1.0
+    encoder: RainDetailEncoder,
+    key_encoder: MomentumEncoder,
+    views: ContrastiveViews,
+    temperature: float = 1.0,
+    update_key: bool = True,
 ) -> tuple[Tensor, Tensor]:
-    """(InfoNCE loss, query z). Updates the momentum encoder first, as MoCo and the official code do."""
+    """(InfoNCE loss, query z). Updates the momentum encoder first, as MoCo and the official code do.
+
+    `update_key=False` skips the update: with gradient accumulation the momentum step belongs to the
+    optimiser step, so only the first micro-batch of a step makes it.
+    """
     z, query_features = encoder(views.query)
     b, k = views.negatives.shape[:2]
     with torch.no_grad():
-        key_encoder.update(encoder)
+        if update_key:
+            key_encoder.update(encoder)
         _, keyed = key_encoder(torch.cat([views.key, views.negatives.flatten(0, 1)], dim=0))
     logits = contrastive_logits(query_features, keyed[:b], keyed[b:].reshape(b, k, *keyed.shape[1:]), temperature)
     labels = torch.zeros(b, dtype=torch.long, device=logits.device)

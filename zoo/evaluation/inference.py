@@ -6,6 +6,11 @@ centre-weighted map (1 / sqrt(dh^2 + dw^2 + 1e-3) with dh, dw measured from n/2,
 script), and for CoIC the embedding z is computed once from the whole image and reused for every
 tile, so tiling never changes what the model is told about the rain. `evaluate_set` (in `evaluate`) uses each
 backbone's official tiling by default (512 tiles, overlap 0; IDT 128 tiles, overlap 0).
+
+The model runs on its own device; the images stay where they are (the CPU, usually): the whole
+image is sent once for the encoder (which resizes it at once), then the whole image or one tile at
+a time for the backbone, whose activations are what would not fit. The result comes back on the
+input's device.
 """
 
 from __future__ import annotations
@@ -60,7 +65,17 @@ def _check_size(model: nn.Module, size: tuple[int, int]) -> None:
 
 
 def _run(model: nn.Module, x: Tensor, z: Tensor | None) -> Tensor:
-    return model(x, z=z) if isinstance(model, CoICModel) and model.modulation else model(x)
+    device = _device_of(model)
+    if isinstance(model, CoICModel) and model.modulation:
+        out = model(x.to(device), z=None if z is None else z.to(device))
+    else:
+        out = model(x.to(device))
+    return out.to(x.device)
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
 
 
 @torch.inference_mode()
@@ -74,7 +89,7 @@ def restore(model: nn.Module, image: Tensor, tile: int | None = None, overlap: i
         raise ZooError(f"expected images as N x 3 x H x W, got shape {tuple(image.shape)}")
     _check_size(model, image.shape[-2:] if tile is None else (min(tile, image.shape[-2]), min(tile, image.shape[-1])))
     if isinstance(model, CoICModel) and model.modulation and z is None:
-        z = model.embed(image)
+        z = model.embed(image.to(_device_of(model)))
     _, _, h, w = image.shape
     if tile is None or min(h, w) <= tile:
         return _run(model, image, z).clamp(0.0, 1.0)

@@ -2,6 +2,9 @@
 
 A run is rebuilt from this alone (`zoo train --resume DIR`), so it holds the resolved values, not
 "use the recipe default": unset fields are filled from the backbone's recipe when the run starts.
+`batch` is the effective (global) batch of one optimiser step, however it is split over processes
+and accumulation steps; how this process executes the run (device, workers, accumulation) is a
+`zoo.training.runtime.Runtime`, not part of the config.
 """
 
 from __future__ import annotations
@@ -15,9 +18,33 @@ import yaml
 
 from ..errors import ZooError
 from .recipes import recipe
+from .runtime import PRECISIONS
 from .settings import coerce_setting
 
 TUPLE_FIELDS = ("milestones", "periods", "cycle_floors")
+
+
+@dataclass(frozen=True)
+class _LegacySettings:
+    """Settings older runs and matrices may name: `bf16` (now `precision`), `num_workers` (now `--workers`)."""
+
+    bf16: bool = False
+    num_workers: int = 0
+
+
+def _upgrade(data: dict[str, Any], where: str | None = None) -> dict[str, Any]:
+    """`bf16: true` -> `precision: bf16`; `num_workers` dropped (a runtime choice, see `Runtime.workers`)."""
+    data = dict(data)
+    if "bf16" in data:
+        raw = data.pop("bf16")
+        bf16 = coerce_setting(_LegacySettings, "bf16", raw, where) if where is not None else bool(raw)
+        if bf16:
+            data["precision"] = "bf16"
+    if "num_workers" in data:
+        raw = data.pop("num_workers")
+        if where is not None:
+            coerce_setting(_LegacySettings, "num_workers", raw, where)
+    return data
 
 
 def parse_value(raw: str) -> Any:
@@ -68,12 +95,11 @@ class TrainConfig:
     per_image_views: bool | None = None
     explode_guard: float | None = None
     momentum: float = 0.999
-    bf16: bool = False
+    precision: str = "fp32"
     channels_last: bool = False
     ema: float = 0.0
     ckpt_every: int = 50
     log_every: int = 10
-    num_workers: int = 0
     synth_count: int = 1000
     synth_size: int = 96
     eval_count: int = 16
@@ -111,6 +137,7 @@ class TrainConfig:
             (self.ckpt_every >= 1, f"ckpt_every {self.ckpt_every} must be at least 1"),
             (self.n_neg is None or self.n_neg >= 1, f"n_neg {self.n_neg} must be at least 1"),
             (0.0 <= self.momentum <= 1.0, f"momentum {self.momentum} must be between 0 and 1"),
+            (self.precision in PRECISIONS, f"--precision {self.precision}: unknown; use {', '.join(PRECISIONS)}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -125,6 +152,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        data = _upgrade(data)
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -139,7 +167,7 @@ class TrainConfig:
         (`zoo.training.settings`), so `lr: 2e-4` in YAML and `--set lr=2e-4` both give the float
         0.0002 and `lr=fast` is refused naming the key. `model.KEY` sets a backbone constructor argument.
         """
-        items = parse_assignments(settings, where) if isinstance(settings, list) else dict(settings)
+        items = _upgrade(parse_assignments(settings, where) if isinstance(settings, list) else dict(settings), where)
         data = self.as_dict()
         model = dict(data.get("model") or {})
         known = sorted(k for k in data if k != "model")

@@ -1,5 +1,10 @@
 """Multi-process training on one machine or many: `torchrun --nproc-per-node N -m zoo train ...`.
 
+One process per GPU (`cuda:LOCAL_RANK`, NCCL) or per CPU worker (gloo); many machines join through
+torchrun's rendezvous (`--nnodes`, `--rdzv-endpoint`). Rank r of a world of W reads its own slice of
+each global batch (see `zoo.data.mixing.StepSampler`), and the gradients are averaged over the
+ranks, so W processes with batch B / W each compute the same step as one process with batch B.
+
 Gradients are averaged with an explicit all-reduce after each backward instead of wrapping the model
 in DistributedDataParallel: CoIC's encoder runs outside the backbone's forward and stage 1 leaves the
 modulation parameters without gradients, two things DDP's hooks handle badly. Buffers (the encoder's
@@ -30,13 +35,28 @@ class Dist:
         return self.rank == 0
 
 
-def setup() -> Dist:
-    """Join the process group torchrun describes in the environment (gloo on CPU, NCCL on GPU)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
+def world_size() -> int:
+    """The number of processes torchrun started (1 outside torchrun)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def local_world_size() -> int:
+    """The number of processes on this machine (they share its CPUs)."""
+    return int(os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1")))
+
+
+def setup(device: torch.device | None = None) -> Dist:
+    """Join the process group torchrun describes in the environment: NCCL when this process trains
+    on a GPU, gloo otherwise (a CPU run on a machine that has GPUs too)."""
+    if world_size() <= 1:
         return Dist()
+    device = device if device is not None else torch.device("cpu")
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+            dist.init_process_group("nccl", device_id=device)
+        else:
+            dist.init_process_group("gloo")
     return Dist(dist.get_rank(), dist.get_world_size())
 
 
@@ -45,13 +65,42 @@ def teardown(info: Dist) -> None:
         dist.destroy_process_group()
 
 
+BUCKET_BYTES = 32 * 2**20
+
+
 def average_gradients(module: nn.Module, info: Dist) -> None:
+    """Replace every gradient by its mean over the ranks.
+
+    Gradients are packed into flat buckets of about `BUCKET_BYTES` per dtype, so a model with
+    hundreds of parameter tensors costs a few collective calls per step, not hundreds.
+    """
     if not info.active:
         return
-    for param in module.parameters():
-        if param.grad is not None:
-            dist.all_reduce(param.grad, op=dist.ReduceOp.SUM)
-            param.grad.div_(info.world)
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    for bucket in _buckets(grads):
+        flat = torch.cat([g.reshape(-1) for g in bucket])
+        dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+        flat.div_(info.world)
+        offset = 0
+        for grad in bucket:
+            grad.copy_(flat[offset : offset + grad.numel()].view_as(grad))
+            offset += grad.numel()
+
+
+def _buckets(grads: list[torch.Tensor]) -> list[list[torch.Tensor]]:
+    """Consecutive gradients of one dtype and device, grouped up to `BUCKET_BYTES` each."""
+    buckets: list[list[torch.Tensor]] = []
+    size = 0
+    for grad in grads:
+        last = buckets[-1] if buckets else None
+        fits = last is not None and last[0].dtype == grad.dtype and last[0].device == grad.device
+        if fits and size + grad.numel() * grad.element_size() <= BUCKET_BYTES:
+            last.append(grad)  # type: ignore[union-attr]
+            size += grad.numel() * grad.element_size()
+        else:
+            buckets.append([grad])
+            size = grad.numel() * grad.element_size()
+    return buckets
 
 
 def broadcast_parameters(module: nn.Module, info: Dist) -> None:
@@ -71,7 +120,7 @@ def sync_buffers(module: nn.Module, info: Dist) -> None:
 
 def all_finite(value: torch.Tensor, info: Dist) -> bool:
     """True when the loss is finite on every rank (so all ranks stop together on a NaN)."""
-    flag = torch.tensor([float(torch.isfinite(value).all())])
+    flag = torch.isfinite(value).all().float().reshape(1)  # on the loss's device, as NCCL needs
     if info.active:
         dist.all_reduce(flag, op=dist.ReduceOp.MIN)
     return bool(flag.item() > 0)

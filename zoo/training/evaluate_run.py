@@ -6,20 +6,19 @@ protocol) and is part of a training run's life; the scoring itself is `zoo.evalu
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
 from .._atomic import atomic_write_json
 from ..data.mixing import evaluation_sets
 from ..evaluation.complexity import count_macs
+from ..evaluation.devices import device_name, resolve_device
 from ..evaluation.evaluate import evaluate_set
 from ..evaluation.inference import OFFICIAL_TILE
-from ..evaluation.records import make_row
+from ..evaluation.records import COST_COLUMNS, make_row
 from ..models.checkpoint import load_model_dir, read_config
 from ..models.files import METRICS_FILE
 from ..version import code_version, utc_now
@@ -27,22 +26,22 @@ from .config import TrainConfig
 from .runs import run_config
 
 
-def _device() -> str:
-    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
-
-
 def evaluate_run(
-    run_dir: Path, data: str | None = None, root: Path | None = None, on_set: Callable[[str, int], None] | None = None
+    run_dir: Path, data: str | None = None, root: Path | None = None, on_set: Callable[[str, int], None] | None = None,
+    device: str = "auto",
 ) -> dict[str, Any]:
     """Evaluate `run_dir` on `data` (default: the data it trained on) and write `metrics.json`.
 
-    `on_set(name, n_images)` is called before each test set, for the caller's progress display.
+    The model runs on `device`; scores are computed on the CPU in float64 whatever the device, so a
+    PSNR does not depend on where it was measured. `on_set(name, n_images)` is called before each
+    test set, for the caller's progress display.
     """
     run_dir = Path(run_dir)
     cfg = run_config(run_dir)
     data = data or cfg.data
     root = root or (Path(cfg.root) if cfg.root else None)
-    model = load_model_dir(run_dir)
+    where = resolve_device(device)
+    model = load_model_dir(run_dir).to(where)
     sets = evaluation_sets(
         data, root, seed=0, synth_count=cfg.eval_count, synth_size=cfg.eval_size,
         overrides=cfg.root_overrides(), allow_partial=cfg.allow_partial,
@@ -54,12 +53,14 @@ def evaluate_run(
             on_set(name, len(pairs))
         results[name] = evaluate_set(model, pairs, cfg.protocol, tile=OFFICIAL_TILE if cfg.eval_tile is None else (cfg.eval_tile or None))
     params = _count(model) - _count(getattr(model, "key_encoder", None))  # the key encoder is a training-time copy
-    rows = _rows(run_dir, cfg, data, results, params, count_macs(model, 128), state, utc_now())
+    state.setdefault("device", device_name(where))  # runs from before the device was recorded
+    rows = _rows(run_dir, cfg, data, results, params, count_macs(model.cpu(), 128), state, utc_now())
     metrics = {
         "protocol": cfg.protocol,
         "data": data,
         "datasets": {name: {k: v for k, v in r.items() if k != "per_image"} for name, r in results.items()},
         "per_image": {name: r["per_image"] for name, r in results.items()},
+        "training": {key: rows[0][key] for key in COST_COLUMNS} if rows else {},
         "rows": rows,
     }
     atomic_write_json(run_dir / METRICS_FILE, metrics)
@@ -82,8 +83,9 @@ def _rows(run_dir: Path, cfg: TrainConfig, data: str, results: dict[str, dict[st
                     train_data=cfg.data, eval_dataset=name,
                     metric=metric, protocol=result["protocol"], value=float(result[metric]), n_images=result["n_images"],
                     params=params, macs=macs, iterations=state.get("step", cfg.iters), wall_time_s=wall, seed=cfg.seed,
-                    device=_device(), code_version=code_version(), date=date, source="measured", citation="",
-                    tiled=result["tiled"],
+                    device=state["device"], code_version=code_version(), date=date, source="measured", citation="",
+                    tiled=result["tiled"], precision=cfg.precision, effective_batch=cfg.batch,
+                    images_per_s=state.get("images_per_s"), peak_memory_gib=state.get("peak_memory_gib"),
                 )
             )
     return rows

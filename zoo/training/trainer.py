@@ -7,7 +7,15 @@ official `train_<Backbone>.py` scripts do (two Adam optimisers: backbone; CoIC p
 Everything a step consumes is a function of (seed, step): the samples (see `zoo.data.mixing`), the
 contrastive flips and blurs (a generator seeded per step), and the global RNG restored from the
 checkpoint. So a run killed at any point and resumed from its last checkpoint ends with the same
-weights, bit for bit, as a run that was never interrupted.
+weights, bit for bit, as a run that was never interrupted (on CUDA: with deterministic kernels).
+
+One optimiser step sees `cfg.batch` samples however it is computed: split over W processes (each
+reads its own slice) and A accumulation steps, each forward pass sees batch / (W x A) of them, and
+the loss of each is divided by A and the gradients averaged over the processes. Shard
+s = rank x A + a is the a-th micro-batch of rank r, so W processes and A accumulation steps with
+W x A = S read the same samples and draw the same contrastive views. The model, the encoders, the
+EMA copy, the optimiser state and each micro-batch live on the runtime's device; `train_state.pt`
+is read onto the CPU first, so a run saved on a GPU resumes on a CPU and the other way round.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from ..coic.model import CoICModel
 from ..coic.modulation import context_of
 from ..data.mixing import MixedPatches, StepSampler, training_sources
 from ..errors import CheckpointError, ZooError
+from ..evaluation.devices import device_name, local_rank, peak_memory_gib, reset_peak_memory, resolve_device
 from ..models.build import build_model
 from ..models.checkpoint import save_model_dir
 from . import distributed as dist_utils
@@ -36,6 +45,7 @@ from .logs import TrainLog
 from .losses import STAGE_LOSSES, get_loss
 from .optim import build_optimizers, build_schedulers
 from .runs import STATE_FILE, default_run_dir, load_state, run_config, save_state
+from .runtime import Runtime, autocast, check_precision, configure_backends, default_workers, make_scaler
 
 
 class TrainingDiverged(ZooError):
@@ -45,12 +55,24 @@ class TrainingDiverged(ZooError):
 class Trainer:
     """Trains one run into `run_dir`; `Trainer.resume(run_dir)` continues a killed one."""
 
-    def __init__(self, cfg: TrainConfig, run_dir: Path | None = None, *, overwrite: bool = False) -> None:
+    def __init__(
+        self, cfg: TrainConfig, run_dir: Path | None = None, *, overwrite: bool = False, runtime: Runtime | None = None
+    ) -> None:
         self.cfg = cfg.resolved()
+        self.runtime = runtime if runtime is not None else Runtime()
+        self.runtime.validate()
         self.run_dir = Path(run_dir) if run_dir is not None else default_run_dir(self.cfg)
-        self.dist = dist_utils.setup()
-        if self.cfg.batch % self.dist.world:  # type: ignore[operator]
-            raise ZooError(f"--batch {self.cfg.batch} must be divisible by the {self.dist.world} processes")
+        self.device = resolve_device(self.runtime.device, local_rank() if dist_utils.world_size() > 1 else None)
+        check_precision(self.cfg.precision, self.device)
+        configure_backends(self.device, self.runtime.tf32, self.runtime.deterministic)
+        self.dist = dist_utils.setup(self.device)
+        shards = self.dist.world * self.runtime.accum
+        if self.cfg.batch % shards:  # type: ignore[operator]
+            raise ZooError(
+                f"--batch {self.cfg.batch} must be divisible by the {self.dist.world} process(es) x "
+                f"{self.runtime.accum} accumulation step(s) = {shards}"
+            )
+        self.micro_batch = self.cfg.batch // shards  # type: ignore[operator]
         if self.run_dir.exists() and not self.run_dir.is_dir():
             raise ZooError(f"{self.run_dir} is a file; a run needs a folder there: choose another run folder (--out)")
         if (self.run_dir / STATE_FILE).exists() and not overwrite:
@@ -61,7 +83,7 @@ class Trainer:
         torch.manual_seed(self.cfg.seed)  # the same initial weights on every rank
         self.model = build_model(
             self.cfg.backbone, coic=self.cfg.coic, config=self.cfg.config, **self.cfg.model
-        )
+        ).to(self.device)  # built on the CPU: the same initial weights on every device
         dist_utils.broadcast_parameters(self.model, self.dist)
         torch.manual_seed(self.cfg.seed * 1000 + self.dist.rank)  # per-rank randomness from here on (dropout)
         if self.cfg.channels_last:
@@ -75,23 +97,29 @@ class Trainer:
         self.guarded = [list(opt_params(o)) for o in self.optimizers.values()]  # the explode guard clips each group
         self.schedulers = build_schedulers(self.cfg, self.optimizers)
         self.ema = self._make_ema()
+        self.scaler = make_scaler(self.device, self.cfg.precision)
+        if self.runtime.compile:
+            backbone.compile()  # in place: parameter names, checkpoints and the EMA copy are unchanged
         self.archive = RainArchive()
         self.restoration = get_loss(self.cfg.loss)  # type: ignore[arg-type]
         self.step = 0
         self.wall_time = 0.0
+        self.loop_time = 0.0  # wall-clock time of the training loop, data loading included
+        self.peak_memory: float | None = None
         self.last_checkpoint = -1
         self.log = TrainLog()
-        self._resume_rng: Tensor | None = None
+        self._resume_rng: tuple[Tensor, Tensor | None] | None = None
 
     @classmethod
-    def resume(cls, run_dir: Path, iters: int | None = None) -> Trainer:
-        """Rebuild the run in `run_dir` from its config and continue from its last checkpoint."""
+    def resume(cls, run_dir: Path, iters: int | None = None, runtime: Runtime | None = None) -> Trainer:
+        """Rebuild the run in `run_dir` from its config and continue from its last checkpoint,
+        on the device `runtime` names (whatever device the run was saved from)."""
         run_dir = Path(run_dir)
         cfg = run_config(run_dir)
         state = load_state(run_dir)
         if iters is not None:
             cfg = replace(cfg, iters=iters)
-        trainer = cls(cfg, run_dir, overwrite=True)
+        trainer = cls(cfg, run_dir, overwrite=True, runtime=runtime)
         try:
             trainer.load_state_dict(state)
         except (KeyError, RuntimeError, TypeError, ValueError) as err:
@@ -121,22 +149,32 @@ class Trainer:
             "schedulers": {k: v.state_dict() for k, v in self.schedulers.items()},
             "archive": self.archive.state_dict(),
             "ema": None if self.ema is None else self.ema.state_dict(),
+            "scaler": None if self.scaler is None else self.scaler.state_dict(),
             "rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
+            "loop_time": self.loop_time,
+            "peak_memory_gib": self.peak_memory,
             "history": self.log.history,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from `state`, wherever its tensors are: everything is copied to this trainer's device."""
         self.model.load_state_dict(state["model"])
         for name, opt in self.optimizers.items():
-            opt.load_state_dict(state["optimizers"][name])
+            opt.load_state_dict(state["optimizers"][name])  # moves the moments to the parameters' device
         for name, sched in self.schedulers.items():
             sched.load_state_dict(state["schedulers"][name])
-        self.archive.load_state_dict(state["archive"])
+        self.archive.load_state_dict({k: v.to(self.device) for k, v in state["archive"].items()})
         if self.ema is not None and state.get("ema") is not None:
             self.ema.load_state_dict(state["ema"])
-        self._resume_rng = state["rng"]  # put back in `fit`, once the data loader has drawn its seed
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        # Put back in `fit`, once the data loader has drawn its seed from the global RNG.
+        self._resume_rng = (state["rng"].cpu(), state.get("cuda_rng"))
         self.step = int(state["step"])
         self.wall_time = float(state["wall_time"])
+        self.loop_time = float(state.get("loop_time") or 0.0)
+        self.peak_memory = state.get("peak_memory_gib")
         self.last_checkpoint = self.step
         self.log = TrainLog(state.get("history", []))
 
@@ -150,7 +188,17 @@ class Trainer:
         dataset.check_crop()
         per_rank = cfg.batch // self.dist.world  # type: ignore[operator]
         sampler = StepSampler(per_rank, self.step, cfg.iters, self.dist.rank, self.dist.world)  # type: ignore[arg-type]
-        return DataLoader(dataset, batch_size=per_rank, sampler=sampler, num_workers=cfg.num_workers)
+        return DataLoader(
+            dataset, batch_size=per_rank, sampler=sampler, num_workers=self.workers,
+            pin_memory=self.device.type == "cuda", persistent_workers=self.workers > 0,
+        )
+
+    @property
+    def workers(self) -> int:
+        """DataLoader workers of this process: the runtime's, or a default from the CPU count."""
+        if self.runtime.workers is not None:
+            return self.runtime.workers
+        return default_workers(self.device, dist_utils.local_world_size())
 
     def _outputs(self, rainy: Tensor, z: Tensor | None) -> Any:
         """What the loss reads: the backbone's stage outputs for stage losses, else [restored]."""
@@ -167,54 +215,94 @@ class Trainer:
         return [self.model(rainy)]
 
     def train_step(self, batch: dict[str, Tensor]) -> dict[str, float]:
+        """One optimiser step on this process's share of a global batch (split into `runtime.accum` micro-batches)."""
         cfg = self.cfg
         # Official `if step <= stage1_iters: stage 1`: stage 1 runs steps 0..stage1_iters inclusive.
         stage2 = self.coic and self.step > cfg.stage1_iters  # type: ignore[operator]
         if self.coic:
             self.model.modulation = stage2
         self.model.train()
-        rainy, clean = batch["rainy"], batch["clean"]
-        if cfg.channels_last:
-            rainy = rainy.contiguous(memory_format=torch.channels_last)
         for opt in self.optimizers.values():
             opt.zero_grad(set_to_none=True)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
-            contrast = torch.zeros(())
-            z = None
-            # The official pool is filled from step 0, stage 1 included; without it, this batch only.
-            pool = self.archive.push(batch["rainy"] - clean) if self.coic and cfg.rain_pool else None
-            if stage2:
-                generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + self.step * 31 + self.dist.rank)
-                views = build_views(
-                    batch["rainy_full"], batch["clean_full"], rainy, clean, pool, cfg.n_neg, generator,  # type: ignore[arg-type]
-                    per_image=bool(cfg.per_image_views),
-                )
-                contrast, z = contrastive_loss(self.model.encoder, self.model.key_encoder, views, cfg.temperature)  # type: ignore[arg-type]
-            outputs = self._outputs(rainy, z)
-        # Losses in float32: SSIM's variance terms cancel catastrophically in bfloat16 (measured: -inf by step 6).
-        restoration = self.restoration(_as_float(outputs), clean, rainy)
-        loss = restoration + (cfg.contrast_weight or 0.0) * contrast.float()
-        if not dist_utils.all_finite(loss.detach(), self.dist):
+        accum = self.runtime.accum
+        size = batch["rainy"].shape[0]
+        if size % accum:
+            raise ZooError(f"a batch of {size} samples cannot be split into {accum} accumulation steps")
+        micro = size // accum
+        # The official pool is filled from step 0, stage 1 included, with this process's whole batch
+        # (before it is split into micro-batches); without it, each micro-batch draws from itself only.
+        pool = None
+        if self.coic and cfg.rain_pool:
+            pool = self.archive.push((batch["rainy"] - batch["clean"]).to(self.device, non_blocking=True))
+        totals = torch.zeros(3, device=self.device)  # loss, restoration, contrast: sums over micro-batches
+        peak_output = 0.0  # largest |restored| of the step, read by the explode guard
+        for index in range(accum):
+            part = {k: v[index * micro : (index + 1) * micro].to(self.device, non_blocking=True) for k, v in batch.items()}
+            loss, restoration, contrast, largest = self._forward(
+                part, stage2, pool, shard=self.dist.rank * accum + index, update_key=index == 0
+            )
+            scaled = loss / accum  # the mean over the micro-batches is the loss of the whole batch
+            (scaled if self.scaler is None else self.scaler.scale(scaled)).backward()
+            totals += torch.stack([loss.detach(), restoration.detach(), contrast.detach().float()])
+            peak_output = max(peak_output, largest)
+        totals /= accum
+        if not dist_utils.all_finite(totals[0], self.dist):
             raise TrainingDiverged(
-                f"the loss became {loss.item()} at step {self.step}; stopped. The last good checkpoint "
+                f"the loss became {totals[0].item()} at step {self.step}; stopped. The last good checkpoint "
                 f"(step {self.last_checkpoint}) is kept in {self.run_dir}; lower --set lr=... and --resume, or restart"
             )
-        loss.backward()
         dist_utils.average_gradients(self.model, self.dist)
+        # With a scaler, an optimiser whose parameters got no gradient (CoIC's in stage 1) is left out.
+        scaled = [opt for opt in self.optimizers.values() if _has_grads(opt)] if self.scaler is not None else []
+        for opt in scaled:
+            self.scaler.unscale_(opt)  # type: ignore[union-attr]  # clip and step on true gradients
         if cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.clipped, cfg.grad_clip)
-        if stage2 and cfg.explode_guard and _final(outputs).detach().abs().max() > cfg.explode_guard:
+        if stage2 and cfg.explode_guard and peak_output > cfg.explode_guard:
             for params in self.guarded:  # train_DGUNet.py: clip_grad_norm_(..., 1e-8) per optimiser group
                 torch.nn.utils.clip_grad_norm_(params, 1e-8)
-        for opt in self.optimizers.values():
-            opt.step()
+        if self.scaler is None:
+            for opt in self.optimizers.values():
+                opt.step()
+        else:
+            for opt in scaled:
+                self.scaler.step(opt)  # skipped when fp16 gradients overflowed
+            self.scaler.update()
         for sched in self.schedulers.values():
             sched.step()
         dist_utils.sync_buffers(self.model, self.dist)
         if self.ema is not None:
             self.ema.update(self.model, step=self.step)
         self.step += 1
-        return {"loss": loss.item(), "restoration": restoration.item(), "contrast": float(contrast.item()), "stage": 2.0 if stage2 else 1.0}
+        loss_value, restoration_value, contrast_value = totals.tolist()
+        return {"loss": loss_value, "restoration": restoration_value, "contrast": contrast_value, "stage": 2.0 if stage2 else 1.0}
+
+    def _forward(
+        self, part: dict[str, Tensor], stage2: bool, pool: Tensor | None, shard: int, update_key: bool
+    ) -> tuple[Tensor, Tensor, Tensor, float]:
+        """(loss, restoration, contrast, largest |restored|) of one micro-batch; `shard` seeds its contrastive views."""
+        cfg = self.cfg
+        rainy, clean = part["rainy"], part["clean"]
+        if cfg.channels_last:
+            rainy = rainy.contiguous(memory_format=torch.channels_last)
+        with autocast(self.device, cfg.precision):
+            contrast = torch.zeros((), device=self.device)
+            z = None
+            if stage2:
+                generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + self.step * 31 + shard)
+                views = build_views(
+                    part["rainy_full"], part["clean_full"], rainy, clean, pool, cfg.n_neg, generator,  # type: ignore[arg-type]
+                    per_image=bool(cfg.per_image_views),
+                )
+                contrast, z = contrastive_loss(
+                    self.model.encoder, self.model.key_encoder, views, cfg.temperature, update_key=update_key  # type: ignore[arg-type]
+                )
+            outputs = self._outputs(rainy, z)
+        # Losses in float32: SSIM's variance terms cancel catastrophically in bfloat16 (measured: -inf by step 6).
+        restoration = self.restoration(_as_float(outputs), clean, rainy)
+        loss = restoration + (cfg.contrast_weight or 0.0) * contrast.float()
+        largest = float(_final(outputs).detach().abs().max()) if stage2 and cfg.explode_guard else 0.0
+        return loss, restoration, contrast, largest
 
     def export_model(self) -> nn.Module:
         """The weights to publish: the EMA copy when EMA is on, else the trained model."""
@@ -222,12 +310,36 @@ class Trainer:
 
     def checkpoint(self) -> None:
         """Write the resumable state, then the exported model, each atomically (rank 0 only)."""
+        peak = peak_memory_gib(self.device)
+        if peak is not None:
+            self.peak_memory = max(peak, self.peak_memory or 0.0)
         if self.dist.main:
             save_state(self.run_dir / STATE_FILE, self.state_dict())
-            run = {"step": self.step, "complete": self.step >= self.cfg.iters, "wall_time_s": self.wall_time}
+            run = {"step": self.step, "complete": self.step >= self.cfg.iters, "wall_time_s": self.wall_time, **self.execution()}
             save_model_dir(self.export_model(), self.run_dir, {"train": self.cfg.as_dict(), "run": run})
         self.last_checkpoint = self.step
         dist_utils.barrier(self.dist)
+
+    def execution(self) -> dict[str, Any]:
+        """How the run was computed (stored in the `run` block of `config.json`, read into result rows).
+
+        `images_per_s` counts the samples of every process per second of the training loop, data
+        loading included; `peak_memory_gib` is the largest CUDA allocation of one process (None off CUDA).
+        """
+        name = device_name(self.device)
+        return {
+            "device": name if self.dist.world == 1 else f"{self.dist.world} x {name}",
+            "processes": self.dist.world,
+            "accum": self.runtime.accum,
+            "micro_batch": self.micro_batch,
+            "effective_batch": self.cfg.batch,
+            "precision": self.cfg.precision,
+            "images_per_s": self.step * self.cfg.batch / self.loop_time if self.loop_time > 0 else None,  # type: ignore[operator]
+            "peak_memory_gib": self.peak_memory,
+            "workers": self.workers,
+            "tf32": self.runtime.tf32 and self.device.type == "cuda",
+            "compile": self.runtime.compile,
+        }
 
     def fit(self, progress: ProgressLike | None = None, stop_after: int | None = None) -> None:
         """Train until `cfg.iters` (or `stop_after` more steps), checkpointing every `ckpt_every` steps.
@@ -244,22 +356,30 @@ class Trainer:
         task = bar.add_task(
             f"{cfg.backbone} {'coic' if self.coic else 'baseline'}", total=cfg.iters, completed=self.step, loss=float("nan")
         )
+        reset_peak_memory(self.device)
         try:
+            tick = time.perf_counter()
             batches = iter(loader)  # creating the iterator draws a seed from the global RNG ...
             if self._resume_rng is not None:
-                torch.set_rng_state(self._resume_rng)  # ... so a resumed run's RNG is restored after it
+                cpu_rng, cuda_rng = self._resume_rng  # ... so a resumed run's RNG is restored after it
+                torch.set_rng_state(cpu_rng)
+                if self.device.type == "cuda" and cuda_rng is not None:
+                    torch.cuda.set_rng_state(cuda_rng.cpu(), self.device)
                 self._resume_rng = None
             for batch in batches:
                 if self.step >= target:
                     break
                 start = time.perf_counter()
                 logs = self.train_step(batch)
-                self.wall_time += time.perf_counter() - start
+                end = time.perf_counter()
+                self.wall_time += end - start
+                self.loop_time += end - tick
                 bar.update(task, advance=1, loss=logs["loss"])
                 if self.step % cfg.log_every == 0 or self.step == cfg.iters:
                     self.log.record(self.step, logs, self.optimizers["base"].param_groups[0]["lr"])
                 if self.step % cfg.ckpt_every == 0 or self.step == cfg.iters:
                     self.checkpoint()
+                tick = time.perf_counter()
         finally:
             self.log.close()
             bar.remove_task(task)
@@ -280,6 +400,10 @@ def _final(outputs: Any) -> Tensor:
     if isinstance(outputs, tuple) and hasattr(outputs, "backgrounds"):
         return _final(outputs.backgrounds)
     return _final(outputs[-1])
+
+
+def _has_grads(optimizer: torch.optim.Optimizer) -> bool:
+    return any(p.grad is not None for group in optimizer.param_groups for p in group["params"])
 
 
 def _as_float(outputs: Any) -> Any:
