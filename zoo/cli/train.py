@@ -33,6 +33,7 @@ def train(
     bf16: bool = typer.Option(False, "--bf16", help="bfloat16 autocast."),
     channels_last: bool = typer.Option(False, "--channels-last", help="channels_last memory format."),
     ema: float = typer.Option(0.0, "--ema", help="EMA decay of exported weights (0 = off)."),
+    negatives: str = typer.Option("both", "--negatives", help="Contrastive negatives to keep: both (default), rain or detail (the ablation)."),
     settings: list[str] = typer.Option([], "--set", help="Any training setting as key=value; model.KEY=VALUE for the backbone."),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Evaluate on the test sets after training."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
@@ -46,7 +47,7 @@ def train(
         given = {
             "coic": coic, "config": config, "data": data, "root": str(root) if root else None, "seed": seed,
             "stage1_iters": stage1_iters, "batch": batch, "crop": crop, "bf16": bf16, "channels_last": channels_last,
-            "ema": ema, "allow_partial": allow_partial, "dataset_roots": _dataset_roots(dataset_root),
+            "ema": ema, "allow_partial": allow_partial, "dataset_roots": _dataset_roots(dataset_root), "negatives": negatives,
         }
         explicit = {key: value for key, value in given.items() if _given(ctx, "dataset_root" if key == "dataset_roots" else key)}
         _check_resume(resume, backbone, explicit, settings)
@@ -56,7 +57,7 @@ def train(
         cfg = TrainConfig(
             backbone=backbone, coic=coic, config=config, data=data, root=str(root) if root else None, seed=seed,
             iters=iters, stage1_iters=stage1_iters, batch=batch, crop=crop, bf16=bf16, channels_last=channels_last, ema=ema,
-            allow_partial=allow_partial, dataset_roots=_dataset_roots(dataset_root),
+            allow_partial=allow_partial, dataset_roots=_dataset_roots(dataset_root), negatives=negatives,
         ).with_settings(settings)
         trainer = Trainer(cfg, out, overwrite=overwrite)
     try:
@@ -65,7 +66,7 @@ def train(
             console.print(
                 f"training {cfg.backbone} ({cfg.config}, {'CoIC' if cfg.coic else 'baseline'}) on {cfg.data}: "
                 f"{cfg.iters} iterations ({cfg.stage1_iters if cfg.coic else cfg.iters} in stage 1), batch {cfg.batch}, "
-                f"crop {cfg.crop}, {cfg.loss} loss -> {trainer.run_dir}"
+                f"crop {cfg.crop}, {cfg.loss} loss{_negatives_note(cfg)} -> {trainer.run_dir}"
             )
         with make_progress(progress and trainer.dist.main, console) as bar:
             trainer.fit(progress=bar)
@@ -76,6 +77,10 @@ def train(
                 print_table(trainer.run_dir)
     finally:
         trainer.close()
+
+
+def _negatives_note(cfg) -> str:
+    return f", contrastive negatives: {cfg.negatives} only" if cfg.coic and cfg.negatives != "both" else ""
 
 
 def _given(ctx: typer.Context, name: str) -> bool:

@@ -189,7 +189,9 @@ class Trainer:
                     batch["rainy_full"], batch["clean_full"], rainy, clean, pool, cfg.n_neg, generator,  # type: ignore[arg-type]
                     per_image=bool(cfg.per_image_views),
                 )
-                contrast, z = contrastive_loss(self.model.encoder, self.model.key_encoder, views, cfg.temperature)  # type: ignore[arg-type]
+                contrast, z = contrastive_loss(
+                    self.model.encoder, self.model.key_encoder, views, cfg.temperature, cfg.negatives  # type: ignore[arg-type]
+                )
             outputs = self._outputs(rainy, z)
         # Losses in float32: SSIM's variance terms cancel catastrophically in bfloat16 (measured: -inf by step 6).
         restoration = self.restoration(_as_float(outputs), clean, rainy)
