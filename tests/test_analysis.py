@@ -145,6 +145,38 @@ def test_temperature_per_dataset_and_layer(runs, tmp_path, monkeypatch, capsys) 
     assert (tmp_path / "temperature.png").is_file()
 
 
+class _Recorder:
+    """A ProgressLike that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.added: dict[int, float | None] = {}
+        self.advanced: dict[int, float] = {}
+        self.removed: list[int] = []
+
+    def add_task(self, description: str, start: bool = True, total: float | None = 100.0, completed: int = 0,
+                 visible: bool = True, **fields) -> int:
+        self.added[len(self.added)] = total
+        return len(self.added) - 1
+
+    def update(self, task_id, *, advance: float | None = None, **fields) -> None:
+        self.advanced[task_id] = self.advanced.get(task_id, 0) + (advance or 0)
+
+    def remove_task(self, task_id) -> None:
+        self.removed.append(task_id)
+
+
+def test_analyses_report_progress_without_printing(runs, capsys) -> None:
+    from zoo.analysis.temperature import measure
+
+    source = load_source(runs["coic"])
+    sets = source.sets(count=2)
+    recorder = _Recorder()
+    measure(source.model, sets, batch=3, progress=recorder)
+    images = sum(len(pairs) for pairs in sets.values())
+    assert recorder.added == {0: images} and recorder.advanced == {0: images} and recorder.removed == [0]
+    assert capsys.readouterr() == ("", "")
+
+
 def test_temperature_is_the_official_statistic() -> None:
     """Mean log of 1 / sigmoid(w1 + w2) / (mean(w3 - min w3) + 1e-8), written out as the official script does."""
     torch.manual_seed(0)

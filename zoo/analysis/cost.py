@@ -19,6 +19,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from .._progress import NullProgress, ProgressLike
 from ..coic.model import CoICModel
 from ..coic.modulation import modulation_parameters
 from ..errors import ZooError
@@ -76,26 +77,34 @@ def time_per_image(model: nn.Module, size: int, repeats: int = 5, warmup: int = 
     return times
 
 
-def measure(source: Source, size: int = 256, repeats: int = 5, warmup: int = 2) -> pd.DataFrame:
+def measure(source: Source, size: int = 256, repeats: int = 5, warmup: int = 2, progress: ProgressLike | None = None) -> pd.DataFrame:
     """One row per variant: parameters (and parts), MACs at size x size, seconds per image (mean, std, median)."""
     if size < 8:
         raise ZooError(f"--size {size} is too small; use at least 8 pixels")
     if repeats < 1:
         raise ZooError(f"--repeats {repeats} must be at least 1")
     rows = []
-    for variant, model in variants(source).items():
-        times = np.array(time_per_image(model, size, repeats, warmup))
-        rows.append({
-            "variant": variant, "backbone": source.backbone, "config": source.config, **parameter_counts(model),
-            "macs": count_macs(model, size), "size": size, "seconds_mean": float(times.mean()), "seconds_std": float(times.std()),
-            "seconds_median": float(np.median(times)), "repeats": repeats, "threads": torch.get_num_threads(),
-        })
+    bar = progress if progress is not None else NullProgress()
+    task = bar.add_task("timing", total=len(VARIANTS))
+    try:
+        for variant, model in variants(source).items():
+            times = np.array(time_per_image(model, size, repeats, warmup))
+            rows.append({
+                "variant": variant, "backbone": source.backbone, "config": source.config, **parameter_counts(model),
+                "macs": count_macs(model, size), "size": size, "seconds_mean": float(times.mean()), "seconds_std": float(times.std()),
+                "seconds_median": float(np.median(times)), "repeats": repeats, "threads": torch.get_num_threads(),
+            })
+            bar.update(task, advance=1)
+    finally:
+        bar.remove_task(task)
     return pd.DataFrame(rows)
 
 
-def analyze_cost(source: Source, out_dir: Path, size: int = 256, repeats: int = 5, warmup: int = 2) -> Result:
+def analyze_cost(
+    source: Source, out_dir: Path, size: int = 256, repeats: int = 5, warmup: int = 2, progress: ProgressLike | None = None
+) -> Result:
     """Baseline vs CoIC cost of this run's backbone; PNG + CSV, and the CoIC/baseline ratios."""
-    table = measure(source, size, repeats, warmup)
+    table = measure(source, size, repeats, warmup, progress)
     out_dir = Path(out_dir)
     files = write_tables({"main": table}, out_dir, "cost")
     heading = title(f"cost of CoIC for {source.backbone} ({source.config}), one {size}x{size} image, CPU, "

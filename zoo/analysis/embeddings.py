@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .._progress import NullProgress, ProgressLike
 from ..coic.encoder import build_encoder
 from ..coic.model import CoICModel
 from ..data.mixing import PairSource, to_tensor
@@ -55,21 +56,28 @@ def embed_images(model: CoICModel, images: list[np.ndarray], batch: int = 32) ->
     return np.concatenate(out) if out else np.zeros((0, model.dim_z), np.float32)
 
 
-def collect(model: CoICModel, sets: dict[str, PairSource], clean: bool = True) -> Embedded:
+def collect(model: CoICModel, sets: dict[str, PairSource], clean: bool = True, progress: ProgressLike | None = None) -> Embedded:
     """Embed each set's rainy images and, with `clean`, as many clean images taken round-robin from the sets."""
     z, groups, indices = [], [], []
-    for name, pairs in sets.items():
-        z.append(embed_images(model, [pairs[i][0] for i in range(len(pairs))]))
-        groups += [name] * len(pairs)
-        indices += list(range(len(pairs)))
-    if clean and sets:
-        names = list(sets)
-        count = max(len(p) for p in sets.values())
-        picks = [(names[k % len(names)], k // len(names)) for k in range(count * len(names))]
-        picks = [(n, i) for n, i in picks if i < len(sets[n])][:count]
-        z.append(embed_images(model, [sets[n][i][1] for n, i in picks]))
-        groups += [CLEAN] * len(picks)
-        indices += list(range(len(picks)))
+    bar = progress if progress is not None else NullProgress()
+    task = bar.add_task("embedding", total=len(sets) + int(clean and bool(sets)))
+    try:
+        for name, pairs in sets.items():
+            z.append(embed_images(model, [pairs[i][0] for i in range(len(pairs))]))
+            groups += [name] * len(pairs)
+            indices += list(range(len(pairs)))
+            bar.update(task, advance=1)
+        if clean and sets:
+            names = list(sets)
+            count = max(len(p) for p in sets.values())
+            picks = [(names[k % len(names)], k // len(names)) for k in range(count * len(names))]
+            picks = [(n, i) for n, i in picks if i < len(sets[n])][:count]
+            z.append(embed_images(model, [sets[n][i][1] for n, i in picks]))
+            groups += [CLEAN] * len(picks)
+            indices += list(range(len(picks)))
+            bar.update(task, advance=1)
+    finally:
+        bar.remove_task(task)
     return Embedded(np.concatenate(z), groups, indices)
 
 
@@ -185,6 +193,7 @@ def analyze_embeddings(
     clean: bool = True,
     untrained: bool = False,
     seed: int = 0,
+    progress: ProgressLike | None = None,
 ) -> Result:
     """Embed each dataset (and clean images), measure separability, project to 2-D; write PNG + CSVs."""
     if method not in METHODS:
@@ -193,7 +202,7 @@ def analyze_embeddings(
     if untrained:
         model = untrained_copy(model, source, seed)
     data = data or source.data
-    embedded = collect(model, source.sets(data, root, per_dataset), clean)
+    embedded = collect(model, source.sets(data, root, per_dataset), clean, progress)
     xy = project(embedded.z, method, seed)
     points = pd.DataFrame({"group": embedded.groups, "index": embedded.indices, "x": xy[:, 0], "y": xy[:, 1]})
     points = pd.concat([points, pd.DataFrame(embedded.z, columns=[f"z{i}" for i in range(embedded.z.shape[1])])], axis=1)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .._progress import NullProgress, ProgressLike
 from ..coic.contrastive import NEGATIVES
 from ..coic.model import CoICModel
 from ..data.mixing import to_tensor
@@ -74,23 +75,32 @@ def typical_distance(model: CoICModel, images: list[np.ndarray]) -> float:
 
 
 @torch.inference_mode()
-def sweep(model: CoICModel, protocol: str, size: int = 128, repeats: int = 3, seed: int = 0, scale: float = 1.0) -> pd.DataFrame:
+def sweep(
+    model: CoICModel, protocol: str, size: int = 128, repeats: int = 3, seed: int = 0, scale: float = 1.0,
+    progress: ProgressLike | None = None,
+) -> pd.DataFrame:
     """One row per (factor, value, repeat): z distance to the reference (raw and / `scale`), input and output PSNR."""
     rows = []
-    for factor, values in SWEEPS.items():
-        for repeat in range(repeats):
-            pairs = [sweep_pair(factor, v, repeat, size, seed) for v in values]
-            rainy = [r for r, _ in pairs]
-            clean = np.stack([c for _, c in pairs])
-            z = embed_images(model, rainy)
-            reference = z[values.index(REFERENCE[factor])]
-            restored = restore(model, torch.stack([to_tensor(r) for r in rainy]))
-            outputs, inputs = score_batch(restored, clean, protocol), score_batch(np.stack(rainy), clean, protocol)
-            for value, z_i, out, inp in zip(values, z, outputs, inputs):
-                distance = float(np.linalg.norm(z_i - reference))
-                rows.append({"factor": factor, "value": value, "repeat": repeat, "z_distance": distance,
-                             "z_distance_normalised": distance / scale, "input_psnr": inp["psnr"], "psnr": out["psnr"],
-                             "protocol": protocol})
+    bar = progress if progress is not None else NullProgress()
+    task = bar.add_task("sweeping", total=len(SWEEPS) * repeats)
+    try:
+        for factor, values in SWEEPS.items():
+            for repeat in range(repeats):
+                pairs = [sweep_pair(factor, v, repeat, size, seed) for v in values]
+                rainy = [r for r, _ in pairs]
+                clean = np.stack([c for _, c in pairs])
+                z = embed_images(model, rainy)
+                reference = z[values.index(REFERENCE[factor])]
+                restored = restore(model, torch.stack([to_tensor(r) for r in rainy]))
+                outputs, inputs = score_batch(restored, clean, protocol), score_batch(np.stack(rainy), clean, protocol)
+                for value, z_i, out, inp in zip(values, z, outputs, inputs):
+                    distance = float(np.linalg.norm(z_i - reference))
+                    rows.append({"factor": factor, "value": value, "repeat": repeat, "z_distance": distance,
+                                 "z_distance_normalised": distance / scale, "input_psnr": inp["psnr"], "psnr": out["psnr"],
+                                 "protocol": protocol})
+                bar.update(task, advance=1)
+    finally:
+        bar.remove_task(task)
     return pd.DataFrame(rows)
 
 
@@ -135,7 +145,7 @@ def ablation_rows(store: Path, source: Source) -> pd.DataFrame:
 
 def analyze_rain_detail(
     source: Source, out_dir: Path, repeats: int = 3, size: int | None = None, store: Path | None = None,
-    data: str | None = None, root: Path | None = None, seed: int = 0,
+    data: str | None = None, root: Path | None = None, seed: int = 0, progress: ProgressLike | None = None,
 ) -> Result:
     """The four sweeps, their per-factor summary and (with `store`) the negatives ablation; PNG + CSVs."""
     model = source.require_coic("rain-detail")
@@ -144,7 +154,7 @@ def analyze_rain_detail(
     data = data or source.data
     reference_images = [pairs[i][0] for pairs in source.sets(data, root, 8).values() for i in range(len(pairs))]
     scale = typical_distance(model, reference_images)
-    points = sweep(model, source.protocol, size or source.eval_size, repeats, seed, scale)
+    points = sweep(model, source.protocol, size or source.eval_size, repeats, seed, scale, progress)
     tables = {"main": points, "summary": factor_summary(points)}
     if store is not None:
         ablation = ablation_rows(Path(store), source)

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .._progress import NullProgress, ProgressLike
 from ..coic.model import CoICModel
 from ..coic.modulation import ModulatedConv2d, ModulatedConvTranspose2d
 from ..data.mixing import to_tensor
@@ -100,7 +101,9 @@ def _batches(pairs: Sequence[tuple[np.ndarray, np.ndarray]], batch: int) -> Iter
         yield group
 
 
-def measure(model: CoICModel, sets: dict[str, Sequence[tuple[np.ndarray, np.ndarray]]], batch: int = 8) -> pd.DataFrame:
+def measure(
+    model: CoICModel, sets: dict[str, Sequence[tuple[np.ndarray, np.ndarray]]], batch: int = 8, progress: ProgressLike | None = None
+) -> pd.DataFrame:
     """One row per (dataset, image, layer): the official statistic, mean log temperature."""
     layers = temperature_layers(model)
     if not layers:
@@ -108,6 +111,8 @@ def measure(model: CoICModel, sets: dict[str, Sequence[tuple[np.ndarray, np.ndar
     order = {name: i for i, (name, _) in enumerate(layers)}
     probe = TemperatureProbe(layers)
     rows = []
+    bar = progress if progress is not None else NullProgress()
+    task = bar.add_task("measuring temperature", total=sum(len(pairs) for pairs in sets.values()))
     try:
         model.eval()
         for dataset, pairs in sets.items():
@@ -116,8 +121,10 @@ def measure(model: CoICModel, sets: dict[str, Sequence[tuple[np.ndarray, np.ndar
                 for name, values in probe.take().items():
                     rows += [{"dataset": dataset, "image": i, "layer_index": order[name], "layer": name, "log_temperature": float(v)}
                              for i, v in zip(group, values)]
+                bar.update(task, advance=len(group))
     finally:
         probe.close()
+        bar.remove_task(task)
     frame = pd.DataFrame(rows)
     frame["dataset"] = pd.Categorical(frame["dataset"], categories=list(sets), ordered=True)  # keep the data's order
     return frame.sort_values(["dataset", "image", "layer_index"], kind="stable").astype({"dataset": str}).reset_index(drop=True)
@@ -132,13 +139,14 @@ def summarise(per_image: pd.DataFrame) -> pd.DataFrame:
 
 
 def analyze_temperature(
-    source: Source, out_dir: Path, data: str | None = None, root: Path | None = None, per_dataset: int | None = None
+    source: Source, out_dir: Path, data: str | None = None, root: Path | None = None, per_dataset: int | None = None,
+    progress: ProgressLike | None = None,
 ) -> Result:
     """Per dataset and modulated layer, the distribution of the official temperature statistic; PNG + CSVs."""
     model = source.require_coic("temperature")
     data = data or source.data
     sets = source.sets(data, root, per_dataset)
-    per_image = measure(model, sets)
+    per_image = measure(model, sets, progress=progress)
     tables = {"main": per_image, "summary": summarise(per_image)}
     out_dir = Path(out_dir)
     files = write_tables(tables, out_dir, "temperature")

@@ -1,7 +1,8 @@
 """`zoo analyze ...`: the CoIC paper's analyses of one run or model folder, as figures (PNG) and numbers (CSV).
 
 Thin commands over `zoo.analysis`: they load the run, call the analysis, print its table and the
-files written. Outputs go to RUN/analysis/ unless --out says otherwise.
+files written, with a progress bar on stderr while the analysis runs. Outputs go to RUN/analysis/ unless
+--out says otherwise.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .progress import make_progress
+
 console = Console()
+err_console = Console(stderr=True)
 
 analyze = typer.Typer(
     name="analyze",
@@ -24,6 +28,7 @@ RUN_HELP = "A run directory (`zoo train`) or model folder (`zoo convert`, `zoo p
 OUT_HELP = "Folder for the PNG and CSV files (default RUN/analysis)."
 DATA_HELP = "Test sets: synthmix (its domains), mix5, or names like rain200l,ddn (default: the run's data)."
 ROOT_HELP = "Folder holding one folder per real dataset (default: the run's)."
+PROGRESS = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr while the analysis runs.")
 
 
 def _out(run: Path, out: Path | None) -> Path:
@@ -56,13 +61,15 @@ def embeddings_cmd(
     untrained: bool = typer.Option(False, "--untrained", help="Use a freshly initialised encoder instead: the control."),
     seed: int = typer.Option(0, "--seed", help="Seed of the projection (and of the untrained encoder)."),
     out: Path | None = typer.Option(None, "--out", help=OUT_HELP),
+    progress: bool = PROGRESS,
 ) -> None:
     """z of each dataset's images: 2-D projection, dataset-relationship heatmap, separability per dataset."""
     from ..analysis.embeddings import analyze_embeddings
     from ..analysis.source import load_source
 
     source = load_source(run)
-    result = analyze_embeddings(source, _out(run, out), data, root, per_dataset, method, clean, untrained, seed)
+    with make_progress(progress, err_console, transient=True) as bar:
+        result = analyze_embeddings(source, _out(run, out), data, root, per_dataset, method, clean, untrained, seed, bar)
     what = "untrained encoder (control)" if untrained else "key encoder"
     _table(result.tables["separability"], f"{source.name}: separability of z ({what}), cosine, leave-one-out",
            ["group", "n", "nearest_centroid_accuracy", "silhouette", "chance"],
@@ -79,13 +86,15 @@ def rain_detail_cmd(
     data: str | None = typer.Option(None, "--data", help="Test sets whose z spread is the distance unit (default: the run's)."),
     root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),
     out: Path | None = typer.Option(None, "--out", help=OUT_HELP),
+    progress: bool = PROGRESS,
 ) -> None:
     """Controlled sweeps (rain density, width, angle; background detail): how far z moves, how PSNR follows."""
     from ..analysis.rain_detail import analyze_rain_detail
     from ..analysis.source import load_source
 
     source = load_source(run)
-    result = analyze_rain_detail(source, _out(run, out), repeats, size, store, data, root)
+    with make_progress(progress, err_console, transient=True) as bar:
+        result = analyze_rain_detail(source, _out(run, out), repeats, size, store, data, root, progress=bar)
     _table(result.tables["summary"], f"{source.name}: z movement per factor (1.0 = two typical test images apart), PSNR ({source.protocol})",
            ["factor", "z_move_mean", "z_move_max", "psnr_range", "input_psnr_range", "corr_z_psnr"],
            {"z_move_mean": "{:.3f}", "z_move_max": "{:.3f}", "psnr_range": "{:.2f}", "input_psnr_range": "{:.2f}", "corr_z_psnr": "{:+.2f}"})
@@ -106,13 +115,15 @@ def temperature_cmd(
     root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),
     per_dataset: int | None = typer.Option(None, "--per-dataset", help="Images per dataset (default: the run's eval_count, 16)."),
     out: Path | None = typer.Option(None, "--out", help=OUT_HELP),
+    progress: bool = PROGRESS,
 ) -> None:
     """Per dataset and modulated layer, the official temperature statistic (mean log T) and its spread."""
     from ..analysis.source import load_source
     from ..analysis.temperature import analyze_temperature
 
     source = load_source(run)
-    result = analyze_temperature(source, _out(run, out), data, root, per_dataset)
+    with make_progress(progress, err_console, transient=True) as bar:
+        result = analyze_temperature(source, _out(run, out), data, root, per_dataset, bar)
     per_image = result.tables["main"]
     per_dataset_table = per_image.groupby("dataset", sort=False)["log_temperature"].agg(["mean", "std", "min", "max"]).reset_index()
     per_dataset_table["layers"] = per_image["layer_index"].nunique()
@@ -128,13 +139,15 @@ def cost_cmd(
     repeats: int = typer.Option(5, "--repeats", help="Timed forward passes per variant."),
     warmup: int = typer.Option(2, "--warmup", help="Untimed forward passes first."),
     out: Path | None = typer.Option(None, "--out", help=OUT_HELP),
+    progress: bool = PROGRESS,
 ) -> None:
     """Parameters, MACs and time per image: baseline vs CoIC of this run's backbone and config."""
     from ..analysis.cost import analyze_cost
     from ..analysis.source import load_source
 
     source = load_source(run)
-    result = analyze_cost(source, _out(run, out), size, repeats, warmup)
+    with make_progress(progress, err_console, transient=True) as bar:
+        result = analyze_cost(source, _out(run, out), size, repeats, warmup, bar)
     table = result.tables["main"].copy()
     table["params (M)"] = table["params"] / 1e6
     table["GMACs"] = table["macs"].astype(float) / 1e9
