@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import ZooError
-from . import data, derain, hub, models, results, train
+from . import analyze, data, derain, hub, models, results, train
 
 app = typer.Typer(
     name="zoo",
@@ -26,7 +26,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for _group in (models, train, data, results, hub, derain):
+for _group in (models, train, data, results, hub, derain, analyze):
     _group.register(app)
 
 err_console = Console(stderr=True)

@@ -41,6 +41,7 @@ def train(
     compile: bool = options.COMPILE,
     deterministic: bool = options.DETERMINISTIC,
     ema: float = typer.Option(0.0, "--ema", help="EMA decay of exported weights (0 = off)."),
+    negatives: str = typer.Option("both", "--negatives", help="Contrastive negatives to keep: both (default), rain or detail (the ablation)."),
     settings: list[str] = typer.Option([], "--set", help="Any training setting as key=value; model.KEY=VALUE for the backbone."),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Evaluate on the test sets after training."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
@@ -58,7 +59,7 @@ def train(
             "coic": coic, "config": config, "data": data, "root": str(root) if root else None, "seed": seed,
             "stage1_iters": stage1_iters, "batch": batch, "crop": crop, "precision": "bf16" if bf16 else precision,
             "channels_last": channels_last, "ema": ema, "allow_partial": allow_partial,
-            "dataset_roots": _dataset_roots(dataset_root),
+            "dataset_roots": _dataset_roots(dataset_root), "negatives": negatives,
         }
         cli_names = {"dataset_roots": ("dataset_root",), "precision": ("precision", "bf16")}
         explicit = {key: value for key, value in given.items() if any(_given(ctx, n) for n in cli_names.get(key, (key,)))}
@@ -70,6 +71,7 @@ def train(
             backbone=backbone, coic=coic, config=config, data=data, root=str(root) if root else None, seed=seed,
             iters=iters, stage1_iters=stage1_iters, batch=batch, crop=crop, precision="bf16" if bf16 else precision,
             channels_last=channels_last, ema=ema, allow_partial=allow_partial, dataset_roots=_dataset_roots(dataset_root),
+            negatives=negatives,
         ).with_settings(settings)
         trainer = Trainer(cfg, out, overwrite=overwrite, runtime=run_time)
     try:
@@ -79,7 +81,7 @@ def train(
             console.print(
                 f"training {cfg.backbone} ({cfg.config}, {'CoIC' if cfg.coic else 'baseline'}) on {cfg.data}: "
                 f"{cfg.iters} iterations ({cfg.stage1_iters if cfg.coic else cfg.iters} in stage 1), "
-                f"{options.batch_line(execution)}, crop {cfg.crop}, {cfg.loss} loss, {cfg.precision} on "
+                f"{options.batch_line(execution)}, crop {cfg.crop}, {cfg.loss} loss{_negatives_note(cfg)}, {cfg.precision} on "
                 f"{execution['device']} -> {trainer.run_dir}"
             )
         with make_progress(progress and trainer.dist.main, console) as bar:
@@ -91,6 +93,10 @@ def train(
                 print_table(trainer.run_dir)
     finally:
         trainer.close()
+
+
+def _negatives_note(cfg) -> str:
+    return f", contrastive negatives: {cfg.negatives} only" if cfg.coic and cfg.negatives != "both" else ""
 
 
 def _given(ctx: typer.Context, name: str) -> bool:

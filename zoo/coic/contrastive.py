@@ -28,6 +28,8 @@ from .encoder import MomentumEncoder, RainDetailEncoder
 
 BLUR_KERNEL = 11
 BLUR_SIGMA = (0.3, 1.5)
+# Which negatives enter the logits: both kinds (the paper), or one kind only (the ablation).
+NEGATIVES = ("both", "rain", "detail")
 
 
 def random_flips(images: Tensor, generator: torch.Generator, per_image: bool = False) -> Tensor:
@@ -130,24 +132,39 @@ def contrastive_logits(
     return torch.cat([positive, negative], dim=1) / temperature
 
 
+def select_negatives(negatives: Tensor, which: str) -> Tensor:
+    """The negatives of kind `which` from B x (1 + n_neg) x ... views: "both", "rain" (the first) or "detail" (the rest)."""
+    if which == "both":
+        return negatives
+    if which == "rain":
+        return negatives[:, :1]
+    if which == "detail":
+        return negatives[:, 1:]
+    raise ValueError(f"negatives must be one of {NEGATIVES}, got {which!r}")
+
+
 def contrastive_loss(
     encoder: RainDetailEncoder,
     key_encoder: MomentumEncoder,
     views: ContrastiveViews,
     temperature: float = 1.0,
     update_key: bool = True,
+    negatives: str = "both",
 ) -> tuple[Tensor, Tensor]:
     """(InfoNCE loss, query z). Updates the momentum encoder first, as MoCo and the official code do.
 
     `update_key=False` skips the update: with gradient accumulation the momentum step belongs to the
-    optimiser step, so only the first micro-batch of a step makes it.
+    optimiser step, so only the first micro-batch of a step makes it. `negatives="rain"` or
+    `"detail"` leaves the other kind out of the logits (and out of the key encoder's batch): the
+    paper's rain-/detail-aware ablation.
     """
     z, query_features = encoder(views.query)
-    b, k = views.negatives.shape[:2]
+    kept = select_negatives(views.negatives, negatives)
+    b, k = kept.shape[:2]
     with torch.no_grad():
         if update_key:
             key_encoder.update(encoder)
-        _, keyed = key_encoder(torch.cat([views.key, views.negatives.flatten(0, 1)], dim=0))
+        _, keyed = key_encoder(torch.cat([views.key, kept.flatten(0, 1)], dim=0))
     logits = contrastive_logits(query_features, keyed[:b], keyed[b:].reshape(b, k, *keyed.shape[1:]), temperature)
     labels = torch.zeros(b, dtype=torch.long, device=logits.device)
     return F.cross_entropy(logits, labels), z

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ..coic.contrastive import NEGATIVES
 from ..errors import ZooError
 from .recipes import recipe
 from .runtime import PRECISIONS
@@ -91,6 +92,7 @@ class TrainConfig:
     contrast_weight: float | None = None
     n_neg: int | None = None
     temperature: float | None = None
+    negatives: str = "both"
     rain_pool: bool | None = None
     per_image_views: bool | None = None
     explode_guard: float | None = None
@@ -136,6 +138,7 @@ class TrainConfig:
             (self.stage1_iters is None or self.stage1_iters >= 0, f"--stage1-iters {self.stage1_iters} must be >= 0"),
             (self.ckpt_every >= 1, f"ckpt_every {self.ckpt_every} must be at least 1"),
             (self.n_neg is None or self.n_neg >= 1, f"n_neg {self.n_neg} must be at least 1"),
+            (self.negatives in NEGATIVES, f"--negatives '{self.negatives}' is not one of: {', '.join(NEGATIVES)} (the contrastive negatives to keep)"),
             (0.0 <= self.momentum <= 1.0, f"momentum {self.momentum} must be between 0 and 1"),
             (self.precision in PRECISIONS, f"--precision {self.precision}: unknown; use {', '.join(PRECISIONS)}"),
         ]

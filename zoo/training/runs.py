@@ -26,7 +26,9 @@ def default_run_dir(cfg: TrainConfig, runs_root: Path = Path("runs")) -> Path:
     """`runs/<backbone>-<config>-<data>-<method>-s<seed>`: one folder per distinct run."""
     method = "coic" if cfg.coic else "baseline"
     data = cfg.data.replace(",", "+").replace(":", "")
-    return runs_root / f"{cfg.backbone}-{cfg.config}-{data}-{method}-s{cfg.seed}"
+    # A negatives ablation gets its own folder (and run name in the results store); the default keeps the plain name.
+    ablation = f"-neg-{cfg.negatives}" if cfg.coic and cfg.negatives != "both" else ""
+    return runs_root / f"{cfg.backbone}-{cfg.config}-{data}-{method}-s{cfg.seed}{ablation}"
 
 
 def save_state(path: Path, state: dict[str, Any]) -> None:

@@ -295,7 +295,8 @@ class Trainer:
                     per_image=bool(cfg.per_image_views),
                 )
                 contrast, z = contrastive_loss(
-                    self.model.encoder, self.model.key_encoder, views, cfg.temperature, update_key=update_key  # type: ignore[arg-type]
+                    self.model.encoder, self.model.key_encoder, views, cfg.temperature, update_key=update_key,
+                    negatives=cfg.negatives,  # type: ignore[arg-type]
                 )
             outputs = self._outputs(rainy, z)
         # Losses in float32: SSIM's variance terms cancel catastrophically in bfloat16 (measured: -inf by step 6).

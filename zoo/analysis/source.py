@@ -1,0 +1,115 @@
+"""The thing an analysis looks at: a training run or a model folder, its model, data and protocol.
+
+A run directory (`zoo train`) knows the data it trained on, its protocol and its test-set sizes; a
+model folder (`zoo convert`, `zoo pull`) knows only its model, so the synthmix defaults stand in.
+Either way `--data` picks other test sets, synthmix domains or real layouts alike.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from torch import nn
+
+from ..coic.model import CoICModel
+from ..data.mixing import PairSource, evaluation_sets
+from ..errors import ZooError
+from ..evaluation.metrics import DEFAULT_PROTOCOL
+from ..models.checkpoint import load_model_dir, read_config
+from ..models.files import ENCODER_FILE
+from ..training.config import TrainConfig
+
+
+@dataclass
+class Source:
+    """A loaded run or model folder and the settings the analyses default to."""
+
+    path: Path
+    model: nn.Module
+    backbone: str
+    config: str
+    data: str
+    root: Path | None
+    protocol: str
+    eval_count: int
+    eval_size: int
+    train: TrainConfig | None
+
+    @property
+    def name(self) -> str:
+        return self.path.resolve().name
+
+    @property
+    def coic(self) -> bool:
+        return isinstance(self.model, CoICModel)
+
+    def require_coic(self, analysis: str) -> CoICModel:
+        """The CoIC model, or one line saying a baseline has no encoder to analyse."""
+        if not isinstance(self.model, CoICModel):
+            raise ZooError(f"{self.path}: a baseline run has no encoder or modulation, so `zoo analyze {analysis}` does not apply; pass a CoIC run")
+        if not (self.path / ENCODER_FILE).is_file():
+            raise ZooError(f"{self.path}: no {ENCODER_FILE}, so z would come from an untrained encoder; pass a run or folder with one")
+        return self.model
+
+    def sets(self, data: str | None = None, root: Path | None = None, count: int | None = None) -> dict[str, PairSource]:
+        """Test sets of `data` (default: the run's), at most `count` images each."""
+        overrides = self.train.root_overrides() if self.train is not None else None
+        allow_partial = self.train.allow_partial if self.train is not None else False
+        sets = evaluation_sets(
+            data or self.data, root or self.root, seed=0, synth_count=count or self.eval_count,
+            synth_size=self.eval_size, overrides=overrides, allow_partial=allow_partial,
+        )
+        return {name: _spread(pairs, count) for name, pairs in sets.items()}
+
+
+def load_source(path: str | Path) -> Source:
+    """Load the run or model folder at `path` (eval mode) with its analysis defaults."""
+    path = Path(path)
+    config = read_config(path)
+    train = TrainConfig.from_dict(config["train"]) if "train" in config else None
+    with warnings.catch_warnings():
+        # A folder without encoder.safetensors: `require_coic` refuses the z analyses in one line; `cost` needs no z.
+        warnings.filterwarnings("ignore", message=".*the encoder is untrained.*")
+        model = load_model_dir(path)
+    return Source(
+        path=path,
+        model=model,
+        backbone=str(config["backbone"]),
+        config=str(config.get("config", "tiny")),
+        data=train.data if train else "synthmix",
+        root=Path(train.root) if train and train.root else None,
+        protocol=train.protocol if train else DEFAULT_PROTOCOL,
+        eval_count=train.eval_count if train else 16,
+        eval_size=train.eval_size if train else 128,
+        train=train,
+    )
+
+
+class _Spread:
+    """`count` pairs spread evenly over a set (a Sequence, loaded on demand).
+
+    Evenly spaced rather than the first ones: real test sets are sorted (DDN-Data lists its 14 rain
+    types of one background together), so the first few would show one scene.
+    """
+
+    def __init__(self, pairs: PairSource, count: int) -> None:
+        self.pairs = pairs
+        self.indices = np.unique(np.linspace(0, len(pairs) - 1, count).round().astype(int)).tolist()
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.pairs[self.indices[index]]
+
+
+def _spread(pairs: PairSource, count: int | None) -> Sequence[tuple[np.ndarray, np.ndarray]]:
+    if count is not None and count < 1:
+        raise ZooError(f"--per-dataset {count} must be at least 1")
+    if count is None or count >= len(pairs):
+        return pairs
+    return _Spread(pairs, count)
