@@ -34,6 +34,9 @@ def train(
     channels_last: bool = typer.Option(False, "--channels-last", help="channels_last memory format."),
     ema: float = typer.Option(0.0, "--ema", help="EMA decay of exported weights (0 = off)."),
     settings: list[str] = typer.Option([], "--set", help="Any training setting as key=value; model.KEY=VALUE for the backbone."),
+    init: Path | None = typer.Option(
+        None, "--init", help="Start from a published checkpoint of a spandrel backbone (.pth/.ckpt/.safetensors) that fits --config."
+    ),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Evaluate on the test sets after training."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
@@ -47,6 +50,7 @@ def train(
             "coic": coic, "config": config, "data": data, "root": str(root) if root else None, "seed": seed,
             "stage1_iters": stage1_iters, "batch": batch, "crop": crop, "bf16": bf16, "channels_last": channels_last,
             "ema": ema, "allow_partial": allow_partial, "dataset_roots": _dataset_roots(dataset_root),
+            "init": str(init) if init else None,
         }
         explicit = {key: value for key, value in given.items() if _given(ctx, "dataset_root" if key == "dataset_roots" else key)}
         _check_resume(resume, backbone, explicit, settings)
@@ -56,7 +60,7 @@ def train(
         cfg = TrainConfig(
             backbone=backbone, coic=coic, config=config, data=data, root=str(root) if root else None, seed=seed,
             iters=iters, stage1_iters=stage1_iters, batch=batch, crop=crop, bf16=bf16, channels_last=channels_last, ema=ema,
-            allow_partial=allow_partial, dataset_roots=_dataset_roots(dataset_root),
+            allow_partial=allow_partial, dataset_roots=_dataset_roots(dataset_root), init=str(init) if init else None,
         ).with_settings(settings)
         trainer = Trainer(cfg, out, overwrite=overwrite)
     try:

@@ -45,7 +45,9 @@ class TrainingDiverged(ZooError):
 class Trainer:
     """Trains one run into `run_dir`; `Trainer.resume(run_dir)` continues a killed one."""
 
-    def __init__(self, cfg: TrainConfig, run_dir: Path | None = None, *, overwrite: bool = False) -> None:
+    def __init__(
+        self, cfg: TrainConfig, run_dir: Path | None = None, *, overwrite: bool = False, initialise: bool = True
+    ) -> None:
         self.cfg = cfg.resolved()
         self.run_dir = Path(run_dir) if run_dir is not None else default_run_dir(self.cfg)
         self.dist = dist_utils.setup()
@@ -62,6 +64,10 @@ class Trainer:
         self.model = build_model(
             self.cfg.backbone, coic=self.cfg.coic, config=self.cfg.config, **self.cfg.model
         )
+        if self.cfg.init and initialise:  # a resumed run takes its weights from its own state instead
+            from ..models.external_weights import load_init
+
+            load_init(self.model, self.cfg.backbone, self.cfg.config, self.cfg.init)
         dist_utils.broadcast_parameters(self.model, self.dist)
         torch.manual_seed(self.cfg.seed * 1000 + self.dist.rank)  # per-rank randomness from here on (dropout)
         if self.cfg.channels_last:
@@ -91,7 +97,7 @@ class Trainer:
         state = load_state(run_dir)
         if iters is not None:
             cfg = replace(cfg, iters=iters)
-        trainer = cls(cfg, run_dir, overwrite=True)
+        trainer = cls(cfg, run_dir, overwrite=True, initialise=False)
         try:
             trainer.load_state_dict(state)
         except (KeyError, RuntimeError, TypeError, ValueError) as err:
