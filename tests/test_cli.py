@@ -22,7 +22,7 @@ def test_info_shows_configs(monkeypatch, capsys) -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["info", "brm"], "unknown backbone 'brm'; did you mean brn?"),
+        (["info", "brm"], "unknown backbone 'brm'; did you mean brn"),
         (["convert", "missing.pth", "--backbone", "brn", "--out", "x"], "missing.pth: no such file"),
         (["convert", "missing.pth", "--backbone", "nope", "--out", "x"], "unknown backbone 'nope'"),
         (["convert", "missing.pth", "--out", "x"], "missing.pth: no such file"),

@@ -257,3 +257,21 @@ def test_context_patterns_attach_from_outside_and_survive_deepcopy() -> None:
         coicify(_Tiny(), 4, context_points=[ContextPattern("*.attn")])
     with pytest.raises(ValueError, match="container 'body'"):
         coicify(_Tiny(), 4, context_points=[ContextPattern("body")])
+
+
+def test_model_cards_carry_the_architecture_licence(tmp_path: Path) -> None:
+    from zoo.models.card import build_model_card
+
+    path = tmp_path / "nafnet.pth"
+    _published_like("nafnet", path)
+    convert_external(path, tmp_path / "nafnet")
+    card = build_model_card(tmp_path / "nafnet")
+    assert card.data.license == "mit"
+    assert "spandrel's implementation, upstream https://github.com/megvii-research/NAFNet; architecture licence: MIT" in card.text
+    if "restormer" in SPANDREL:  # a licence the Hub has no id for goes in as "other", named
+        path = tmp_path / "restormer.pth"
+        _published_like("restormer", path)
+        convert_external(path, tmp_path / "restormer")
+        card = build_model_card(tmp_path / "restormer")
+        assert (card.data.license, card.data.license_name) == ("other", "academic-public-non-commercial")
+        assert "- Licence: other (academic-public-non-commercial)" in card.text
