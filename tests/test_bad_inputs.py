@@ -139,7 +139,7 @@ ROWS: list[Row] = [
     Row("synth-under-a-file", "output path under a file", "data synth {W}/a-file/synth --per-domain 1 --size 16",
         "a-file is a file", changed="NotADirectoryError traceback"),
     # --- training (`zoo train`, `zoo evaluate`) ---------------------------------------------------
-    Row("unknown-backbone", "unknown backbone", "train brm", "unknown backbone 'brm'; did you mean brn?"),
+    Row("unknown-backbone", "unknown backbone", "train brm", "unknown backbone 'brm'; did you mean brn"),
     Row("unknown-dataset", "unknown dataset", "train brn --data rain300x", "unknown dataset 'rain300x' in --data"),
     Row("crop-larger-than-images", "crop larger than the images",
         "train brn --crop 200 --set synth_size=48 --set synth_count=2 --out {W}/new-run --no-progress",

@@ -79,7 +79,9 @@ def test_matrix_expands_in_a_fixed_order() -> None:
 
 def test_shipped_matrices_load() -> None:
     cpu = load_matrix(REPO / "benchmarks" / "matrices" / "synthmix-cpu.yaml")
-    assert len(cpu.cells()) == len(zoo.list_models()) * 2 * 3
+    assert len(cpu.cells()) == len(cpu.backbones) * 2 * 3
+    assert {"brn", "rcdnet", "dgunet", "idt", "drsformer"} <= set(cpu.backbones)
+    assert sum(zoo.model_info(b).source == "spandrel" for b in cpu.backbones) >= 4
     assert {(c.cfg.iters, c.cfg.stage1_iters, c.cfg.batch, c.cfg.crop, c.cfg.eval_count) for c in cpu.cells()} == {(200, 60, 8, 64, 16)}
     smoke = load_matrix(SMOKE)
     assert [c.backbone for c in smoke.cells()] == ["brn", "brn"] and smoke.seeds == (0,)

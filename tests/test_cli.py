@@ -22,9 +22,11 @@ def test_info_shows_configs(monkeypatch, capsys) -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["info", "brm"], "unknown backbone 'brm'; did you mean brn?"),
+        (["info", "brm"], "unknown backbone 'brm'; did you mean brn"),
         (["convert", "missing.pth", "--backbone", "brn", "--out", "x"], "missing.pth: no such file"),
-        (["convert", "missing.pth", "--backbone", "nope", "--out", "x"], "no official-checkpoint converter for 'nope'"),
+        (["convert", "missing.pth", "--backbone", "nope", "--out", "x"], "unknown backbone 'nope'"),
+        (["convert", "missing.pth", "--out", "x"], "missing.pth: no such file"),
+        (["convert", "missing.pth", "--backbone", "nafnet", "--encoder", "e.pth"], "--encoder and --baseline are for official"),
     ],
 )
 def test_bad_input_is_one_line_without_traceback(args, expected, monkeypatch, capsys, tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
         "paper": {"channels": 32, "iterations": 8, "image_blocks": 5, "rain_blocks": 3},
     },
     params={"tiny": 41_346, "paper": 375_526},
+    license="unknown (no licence file)",
+    code="https://github.com/csdwren/RecDerain (no licence file @ 5b2ad01); written after the CoIC versions in Schizophreni/CoIC (MIT)",
     paper_params=375_526,
     paper_params_source="official CoIC checkpoints/Baseline/brn_model.pth (Schizophreni/CoIC @ 8c99e73)",
     coic_params_note="official CoIC BRN: 580,749 = 375,526 + 205,223 in 28 modulation MLPs; ours builds the same",

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     pad_multiple=8,
     min_size=9,
     params={"tiny": 149_665, "paper": 3_633_117},
+    license="unknown (no licence file)",
+    code="https://github.com/MC-E/Deep-Generalized-Unfolding-Networks-for-Image-Restoration (no licence file @ bae845c); written after the CoIC versions in Schizophreni/CoIC (MIT)",
     paper_params=3_633_117,
     paper_params_source=(
         "built the official CoIC class models/DGUNet_CoIM.py DGUNet(opt) (Schizophreni/CoIC @ 8c99e73) with "

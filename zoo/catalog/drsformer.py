@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     pad_multiple=8,
     min_size=1,
     params={"tiny": 232_554, "paper": 33_669_632},
+    license="unknown (no licence file)",
+    code="https://github.com/cschenxiang/DRSformer (no licence file @ e77bbb4); written after the CoIC versions in Schizophreni/CoIC (MIT)",
     paper_params=33_669_632,
     paper_params_source=(
         "official CoIC models/DRSformer_CoIM.py, DRSformer(opt=None) built and counted "

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     min_size=1,
     params={"tiny": 925_437, "paper": 16_422_543},
     test_tile=128,  # built for 128 x 128 only: the official CoIC evaluation feeds it 128 tiles, overlap 0
+    license="MIT",
+    code="https://github.com/jiexiaou/IDT (LICENSE: MIT @ d72510c); written after the CoIC versions in Schizophreni/CoIC (MIT)",
     paper_params=16_422_543,
     paper_params_source=(
         "official CoIC models/IDT_CoIM.py, IDT(opt=None) built and counted (Schizophreni/CoIC @ 8c99e73): "

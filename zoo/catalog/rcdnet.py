@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     pad_multiple=1,
     min_size=1,
     params={"tiny": 15_500, "paper": 2_975_186},
+    license="unknown (no licence file)",
+    code="https://github.com/hongwang01/RCDNet (no licence file @ c6e1539); written after the CoIC versions in Schizophreni/CoIC (MIT)",
     paper_params=2_975_186,
     paper_params_source=(
         "built the official CoIC class models/RCDNet_CoIM.py RCDNet(opt) (Schizophreni/CoIC @ 8c99e73) with "

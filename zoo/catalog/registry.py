@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # torch is imported only when a backbone is built: `zoo model
 Builder = Callable[..., "nn.Module"]
 
 CONFIG_NAMES = ("tiny", "paper")
+SOURCES = ("zoo", "spandrel")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,11 @@ class BackboneSpec:
     test_overrides: dict[str, Any] = field(default_factory=dict)
     test_tile: int = 512  # official test_model.py: --tile 512 --tile_overlap 0 (IDT: 128 tiles)
     test_overlap: int = 0
+    source: str = "zoo"
+    license: str = "unknown (no licence file)"
+    code: str = ""
+    context_points: tuple[Any, ...] = ()
+    notes: str = ""
 
     def config(self, name: str) -> dict[str, Any]:
         """The keyword arguments of config `name`; a wrong name lists the known ones."""
@@ -72,6 +78,12 @@ class BackboneSpec:
 
 
 _REGISTRY: dict[str, BackboneSpec] = {}
+_UNAVAILABLE: dict[str, str] = {}
+
+
+def note_unavailable(name: str, reason: str) -> None:
+    """Remember a backbone that is not registered here because an optional package is missing."""
+    _UNAVAILABLE[name] = reason
 
 
 def register_backbone(
@@ -89,6 +101,11 @@ def register_backbone(
     test_overrides: dict[str, Any] | None = None,
     test_tile: int = 512,
     test_overlap: int = 0,
+    source: str = "zoo",
+    license: str = "unknown (no licence file)",
+    code: str = "",
+    context_points: tuple[Any, ...] = (),
+    notes: str = "",
 ) -> Callable[[Builder], Builder]:
     """Decorator: register `builder(**config) -> nn.Module` under `name`.
 
@@ -96,8 +113,13 @@ def register_backbone(
     (so listing backbones builds nothing). `paper_params` is the parameter count of the plain backbone
     as the official code builds it, with `paper_params_source` saying where it comes from.
     `test_tile`/`test_overlap` are the official evaluation's tiling (images whose smaller side exceeds
-    the tile are cut into tiles).
+    the tile are cut into tiles). `source` says whose code builds it (`zoo` or `spandrel`), `license`
+    the licence of the architecture's upstream code and `code` where that code lives.
+    `context_points` are the `ContextPattern`s where coicify lets z into a model it cannot mark
+    itself; `notes` are quirks `zoo info` shows.
     """
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     if family not in ("cnn", "transformer"):
         raise ValueError(f"family must be 'cnn' or 'transformer', got {family!r}")
     missing = [c for c in CONFIG_NAMES if c not in configs]
@@ -122,6 +144,11 @@ def register_backbone(
             test_overrides=dict(test_overrides or {}),
             test_tile=test_tile,
             test_overlap=test_overlap,
+            source=source,
+            license=license,
+            code=code,
+            context_points=tuple(context_points),
+            notes=notes,
         )
         return builder
 
@@ -140,6 +167,8 @@ def model_info(name: str) -> BackboneSpec:
     """The spec of backbone `name`; an unknown name raises with the closest known names."""
     if name in _REGISTRY:
         return _REGISTRY[name]
+    if name in _UNAVAILABLE:
+        raise UnknownNameError(f"backbone '{name}' is not available: {_UNAVAILABLE[name]}")
     close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.4)
     hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(sorted(_REGISTRY))}"
     raise UnknownNameError(f"unknown backbone '{name}'; {hint} (run `zoo models` to list them)")

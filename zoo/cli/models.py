@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from ..errors import ZooError
+
+if TYPE_CHECKING:
+    from ..catalog import BackboneSpec
 
 console = Console()
 
@@ -21,17 +27,22 @@ def models(pattern: str = typer.Argument("*", help="fnmatch pattern, e.g. '*form
 
     names = list_models(pattern)
     table = Table(title=f"coic-zoo backbones matching '{pattern}'")
-    for column in ("name", "family", "params tiny", "params paper", "official"):
-        table.add_column(column, no_wrap=True)
+    for column in ("name", "family", "source", "licence", "params tiny", "params paper", "official"):
+        table.add_column(column, no_wrap=column != "licence", overflow="fold")
     table.add_column("paper", overflow="fold")
     for name in names:
         spec = model_info(name)
         paper_count = spec.num_params("paper")
         official = _millions(spec.paper_params)
-        if spec.paper_params is not None:
+        if spec.paper_params is not None and spec.source == "zoo":
             official += " ✓" if spec.paper_params == paper_count else " ≠"
-        table.add_row(name, spec.family, _millions(spec.num_params("tiny")), _millions(paper_count), official, spec.paper)
+        table.add_row(
+            name, spec.family, spec.source, spec.license, _millions(spec.num_params("tiny")), _millions(paper_count),
+            official, spec.paper,
+        )
     console.print(table)
+    if any(model_info(name).source == "spandrel" for name in names):
+        console.print("spandrel rows: the official count is the paper config built on spandrel's copy of the official code")
     if not names:
         console.print(f"no backbone matches '{pattern}'; `zoo models` lists all of them")
 
@@ -56,12 +67,33 @@ def info(name: str = typer.Argument(..., help="Backbone name, e.g. brn.")) -> No
     console.print(f"input: any size; padded internally to a multiple of {spec.pad_multiple}; minimum side {spec.min_size}")
     if spec.test_overrides:
         console.print(f"test-time settings: {spec.test_overrides}")
+    console.print(f"code: {spec.source}" + (f", upstream {spec.code}" if spec.code else "") + f"; licence: {spec.license}")
+    for line in where_z_enters(spec):
+        console.print(f"where z enters: {line}")
+    if spec.notes:
+        console.print(f"notes: {spec.notes}")
+
+
+def where_z_enters(spec: BackboneSpec) -> list[str]:
+    """Where CoIC's z enters a backbone, read off its card (nothing is built: `zoo info` imports no torch)."""
+    lines = ["every convolution with a kernel > 1 is modulated (1x1 convolutions and PlainConv2d stay plain)"]
+    if spec.context_points:
+        lines += [f"its embedding is added to the {p.describe()}" for p in spec.context_points]
+    elif spec.source == "zoo" and spec.family == "transformer":
+        lines.append("its embedding enters at the ContextPoints its code places where attention inputs are formed")
+    else:
+        lines.append("no attention input: z acts through the modulated convolutions only")
+    return lines
 
 
 def convert(
-    src: Path = typer.Argument(..., help="Official CoIC checkpoint (.pth state dict)."),
-    backbone: str = typer.Option(..., "--backbone", "-b", help="Backbone the checkpoint belongs to."),
-    out: Path = typer.Option(..., "--out", "-o", help="Model folder to write."),
+    src: Path = typer.Argument(
+        ..., help="Official CoIC checkpoint, or any checkpoint spandrel reads (.pth, .ckpt, .safetensors)."
+    ),
+    backbone: str | None = typer.Option(
+        None, "--backbone", "-b", help="Backbone the checkpoint belongs to (default: detected by spandrel)."
+    ),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Model folder to write (default: models/<file name>)."),
     encoder: Path | None = typer.Option(
         None, "--encoder", "-e", help="Official encoder checkpoint (MoCo state dict, e.g. checkpoints/CoIC/brn_enc.pth)."
     ),
@@ -69,12 +101,25 @@ def convert(
         False, "--baseline", help="The checkpoint was trained without CoIC (mode 'normal'): ignore its modulation weights."
     ),
 ) -> None:
-    """Convert an official CoIC checkpoint (and its encoder) into a model folder that `local-dir:OUT` loads."""
-    from ..models.convert import convert_official
+    """Convert an official CoIC checkpoint (and its encoder), or a published checkpoint of a spandrel
+    backbone, into a model folder that `local-dir:OUT` loads."""
+    from ..catalog import model_info
 
-    _, summary = convert_official(src, backbone, out, encoder=encoder, baseline=baseline)
+    out = out if out is not None else Path("models") / src.stem
+    if backbone is not None and model_info(backbone).source == "zoo":
+        from ..models.convert import convert_official
+
+        _, summary = convert_official(src, backbone, out, encoder=encoder, baseline=baseline)
+        kind = summary["kind"]
+    else:
+        from ..models.external_weights import convert_external
+
+        if encoder is not None or baseline:
+            raise ZooError("--encoder and --baseline are for official CoIC checkpoints of our five backbones; pass --backbone NAME")
+        _, summary = convert_external(src, out, backbone)
+        kind = f"{summary['backbone']}, read by spandrel"
     console.print(
-        f"converted {src} ({summary['kind']}, {summary['tensors']} tensors, {summary['params']:,} parameters) "
+        f"converted {src} ({kind}, {summary['tensors']} tensors, {summary['params']:,} parameters) "
         f"-> {out}; load it with zoo.create_model('local-dir:{out}')"
     )
 

@@ -43,6 +43,9 @@ def train(
     ema: float = typer.Option(0.0, "--ema", help="EMA decay of exported weights (0 = off)."),
     negatives: str = typer.Option("both", "--negatives", help="Contrastive negatives to keep: both (default), rain or detail (the ablation)."),
     settings: list[str] = typer.Option([], "--set", help="Any training setting as key=value; model.KEY=VALUE for the backbone."),
+    init: Path | None = typer.Option(
+        None, "--init", help="Start from a published checkpoint of a spandrel backbone (.pth/.ckpt/.safetensors) that fits --config."
+    ),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Evaluate on the test sets after training."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
@@ -60,6 +63,7 @@ def train(
             "stage1_iters": stage1_iters, "batch": batch, "crop": crop, "precision": "bf16" if bf16 else precision,
             "channels_last": channels_last, "ema": ema, "allow_partial": allow_partial,
             "dataset_roots": _dataset_roots(dataset_root), "negatives": negatives,
+            "init": str(init) if init else None,
         }
         cli_names = {"dataset_roots": ("dataset_root",), "precision": ("precision", "bf16")}
         explicit = {key: value for key, value in given.items() if any(_given(ctx, n) for n in cli_names.get(key, (key,)))}
@@ -71,7 +75,7 @@ def train(
             backbone=backbone, coic=coic, config=config, data=data, root=str(root) if root else None, seed=seed,
             iters=iters, stage1_iters=stage1_iters, batch=batch, crop=crop, precision="bf16" if bf16 else precision,
             channels_last=channels_last, ema=ema, allow_partial=allow_partial, dataset_roots=_dataset_roots(dataset_root),
-            negatives=negatives,
+            negatives=negatives, init=str(init) if init else None,
         ).with_settings(settings)
         trainer = Trainer(cfg, out, overwrite=overwrite, runtime=run_time)
     try:

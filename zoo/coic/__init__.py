@@ -1,6 +1,6 @@
 """CoIC: the instance-level modulation (CoI-M), its encoder and its contrastive training signal."""
 
-from ..layers import ContextPoint, PlainConv2d
+from ..layers import ContextPattern, ContextPoint, PlainConv2d
 from .encoder import MomentumEncoder, RainDetailEncoder
 from .model import CoICModel
 from .modulation import (
@@ -16,6 +16,7 @@ from .modulation import (
 
 __all__ = [
     "CoICModel",
+    "ContextPattern",
     "ContextPoint",
     "ModulatedContextPoint",
     "ModulatedConv2d",

@@ -23,7 +23,7 @@ the plain backbone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Literal
 
@@ -32,6 +32,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..layers import ContextPoint
+from ..layers.patterns import PATTERNS_ATTR, ContextPattern
+from .patterns import attach_context_points
 
 Layout = Literal["official", "corrected"]
 LAYOUTS: tuple[str, ...] = ("official", "corrected")
@@ -240,16 +242,21 @@ def _first_tensor(model: nn.Module) -> Tensor | None:
     return None
 
 
-def coicify(model: nn.Module, dim_z: int, layout: Layout = "official") -> nn.Module:
+def coicify(
+    model: nn.Module, dim_z: int, layout: Layout = "official", context_points: Sequence[ContextPattern] | None = None
+) -> nn.Module:
     """Turn the plain `model` into a CoIC-modulated one, in place, keeping all its weights.
 
     Every Conv2d / ConvTranspose2d with a kernel larger than 1x1 becomes its modulated twin; 1x1
     convolutions stay plain (the official code never modulates them), and so do `PlainConv2d` and any
     other subclass (its forward may differ, so it is never swapped silently); every `ContextPoint`
-    becomes a `ModulatedContextPoint`. All of them share one `ModulationContext`, stored on the model
-    as `model.coic_context`. If the model defines `coic_init(module)` (its own weight initialiser, as
-    IDT's), it is applied to the added MLPs and embeddings, as the official code initialises them
-    with the backbone. Returns the model. Calling it twice is an error, not a silent no-op.
+    becomes a `ModulatedContextPoint`. `context_points` (`ContextPattern`s; by default the model's
+    own `coic_context_points` attribute, if any) attach the same z-embedding from outside, to the
+    input of the modules they name: the way into a third-party Transformer. All of them share one
+    `ModulationContext`, stored on the model as `model.coic_context`. If the model defines
+    `coic_init(module)` (its own weight initialiser, as IDT's), it is applied to the added MLPs and
+    embeddings, as the official code initialises them with the backbone. Returns the model. Calling
+    it twice is an error, not a silent no-op.
     """
     if getattr(model, CONTEXT_ATTR, None) is not None:
         raise ValueError("model is already coicified")
@@ -274,6 +281,17 @@ def coicify(model: nn.Module, dim_z: int, layout: Layout = "official") -> nn.Mod
         if init is not None:
             added = new.embed if isinstance(new, ModulatedContextPoint) else new.modulator
             added.apply(init)
+    def outside_point(channels: int, pattern: ContextPattern) -> ModulatedContextPoint:
+        point = ModulatedContextPoint(channels, dim_z, pattern.mode, pattern.channel_dim)
+        if like is not None:
+            point.to(device=like.device, dtype=like.dtype)
+        point.context = context
+        if init is not None:
+            point.embed.apply(init)
+        return point
+
+    patterns = getattr(model, PATTERNS_ATTR, ()) if context_points is None else context_points
+    attach_context_points(model, patterns, outside_point)
     setattr(model, CONTEXT_ATTR, context)
     return model
 

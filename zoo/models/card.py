@@ -19,6 +19,8 @@ from .files import ENCODER_FILE, MODEL_FILES, sha256_file
 from .pretrained import COIC_BIBTEX, find_by_repo
 
 LIBRARY_NAME = "coic-zoo"
+# Licence ids the Hub's model-card metadata accepts that our weights or architectures use.
+HUB_LICENSES = frozenset({"mit", "apache-2.0", "bsd-3-clause", "bsd-2-clause", "cc-by-4.0", "cc-by-nc-4.0", "gpl-3.0", "other"})
 
 
 def read_rows(run_dir: str | Path) -> list[dict[str, Any]]:
@@ -96,9 +98,13 @@ def build_model_card(run_dir: str | Path, repo_id: str | None = None) -> Any:
     results = eval_results(rows)
     metrics = sorted({str(r["metric"]).lower() for r in rows if _usable(r)})
 
+    license_name = None
+    if license_id not in HUB_LICENSES:  # the Hub's metadata takes its own ids; others go in as "other"
+        license_id, license_name = "other", re.sub(r"[^a-z0-9.-]+", "-", license_id).strip("-")
     data = ModelCardData(
         library_name=LIBRARY_NAME,
         license=license_id,
+        license_name=license_name,
         pipeline_tag="image-to-image",
         tags=["deraining", "image-restoration", "coic", backbone, "coic-zoo", *([] if coic else ["baseline"])],
         datasets=datasets or None,
@@ -108,9 +114,14 @@ def build_model_card(run_dir: str | Path, repo_id: str | None = None) -> Any:
     )
 
     try:
-        backbone_paper = model_info(backbone).paper
+        spec = model_info(backbone)
+        backbone_paper = spec.paper
+        architecture = (
+            f"- Architecture code: {'spandrel' if spec.source == 'spandrel' else 'coic-zoo'}'s implementation"
+            f"{', upstream ' + spec.code if spec.code else ''}; architecture licence: {spec.license}"
+        )
     except ZooError:
-        backbone_paper = ""
+        backbone_paper, architecture = "", ""
     method = (
         "with CoIC (context-based instance-level modulation + rain-/detail-aware contrastive learning)"
         if coic
@@ -162,6 +173,8 @@ def build_model_card(run_dir: str | Path, repo_id: str | None = None) -> Any:
         if path.is_file():
             lines.append(f"| `{file}` | {path.stat().st_size} | `{sha256_file(path)}` |")
     provenance = [f"- Backbone paper: {backbone_paper}"] if backbone_paper else []
+    if architecture:
+        provenance.append(architecture)
     if cfg and cfg.source:
         provenance.append(f"- Source: {cfg.source}")
     elif source:
@@ -170,7 +183,7 @@ def build_model_card(run_dir: str | Path, repo_id: str | None = None) -> Any:
         )
         if source.get("note"):
             provenance.append(f"- Note: {source['note']}")
-    provenance.append(f"- Licence: {license_id}")
+    provenance.append(f"- Licence: {license_id}" + (f" ({license_name})" if license_name else ""))
     lines += ["", "## Provenance", "", *provenance]
     lines += ["", "## Citation", "", "```bibtex", COIC_BIBTEX, "```", ""]
     return ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n".join(lines))

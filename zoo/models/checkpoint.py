@@ -36,7 +36,16 @@ def build_config(model: nn.Module) -> dict[str, Any]:
 
 
 def _state(module: nn.Module) -> dict[str, torch.Tensor]:
-    return {key: value.detach().contiguous().cpu() for key, value in module.state_dict().items()}
+    # A module registered under two names (MPRNet's shared PReLU) lists one tensor twice; safetensors
+    # refuses shared memory, so the later names get copies (loading writes the same values back).
+    state: dict[str, torch.Tensor] = {}
+    seen: set[int] = set()
+    for key, value in module.state_dict().items():
+        tensor = value.detach().contiguous().cpu()
+        storage = tensor.untyped_storage().data_ptr()
+        state[key] = tensor.clone() if storage in seen else tensor
+        seen.add(storage)
+    return state
 
 
 def _save_tensors(tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> None:

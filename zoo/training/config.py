@@ -111,6 +111,7 @@ class TrainConfig:
     allow_partial: bool = False
     dataset_roots: dict[str, str] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
+    init: str | None = None  # a checkpoint spandrel reads, loaded into the backbone before step 0
 
     def root_overrides(self) -> dict[str, Path]:
         return {name: Path(path) for name, path in self.dataset_roots.items()}

@@ -56,7 +56,8 @@ class Trainer:
     """Trains one run into `run_dir`; `Trainer.resume(run_dir)` continues a killed one."""
 
     def __init__(
-        self, cfg: TrainConfig, run_dir: Path | None = None, *, overwrite: bool = False, runtime: Runtime | None = None
+        self, cfg: TrainConfig, run_dir: Path | None = None, *, overwrite: bool = False,
+        runtime: Runtime | None = None, initialise: bool = True,
     ) -> None:
         self.cfg = cfg.resolved()
         self.runtime = runtime if runtime is not None else Runtime()
@@ -83,7 +84,12 @@ class Trainer:
         torch.manual_seed(self.cfg.seed)  # the same initial weights on every rank
         self.model = build_model(
             self.cfg.backbone, coic=self.cfg.coic, config=self.cfg.config, **self.cfg.model
-        ).to(self.device)  # built on the CPU: the same initial weights on every device
+        )
+        if self.cfg.init and initialise:  # a resumed run takes its weights from its own state instead
+            from ..models.external_weights import load_init
+
+            load_init(self.model, self.cfg.backbone, self.cfg.config, self.cfg.init)
+        self.model.to(self.device)  # built (and initialised) on the CPU: the same initial weights on every device
         dist_utils.broadcast_parameters(self.model, self.dist)
         torch.manual_seed(self.cfg.seed * 1000 + self.dist.rank)  # per-rank randomness from here on (dropout)
         if self.cfg.channels_last:
@@ -119,7 +125,7 @@ class Trainer:
         state = load_state(run_dir)
         if iters is not None:
             cfg = replace(cfg, iters=iters)
-        trainer = cls(cfg, run_dir, overwrite=True, runtime=runtime)
+        trainer = cls(cfg, run_dir, overwrite=True, runtime=runtime, initialise=False)
         try:
             trainer.load_state_dict(state)
         except (KeyError, RuntimeError, TypeError, ValueError) as err:
