@@ -182,6 +182,11 @@ METRIC_INFO: Mapping[str, MetricInfo] = MappingProxyType(
             MetricInfo("input_psnr", "input PSNR", "dB", 2),
             MetricInfo("input_ssim", "input SSIM", "", 4),
             MetricInfo("niqe", "NIQE", "", 3, lower_better=True),
+            MetricInfo("piqe", "PIQE", "", 2, lower_better=True),
+            MetricInfo("entropy", "entropy", "bits", 3),
+            MetricInfo("input_niqe", "input NIQE", "", 3, lower_better=True),
+            MetricInfo("input_piqe", "input PIQE", "", 2, lower_better=True),
+            MetricInfo("input_entropy", "input entropy", "bits", 3),
         )
     }
 )
