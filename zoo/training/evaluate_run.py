@@ -13,11 +13,11 @@ from typing import Any
 from torch import nn
 
 from .._atomic import atomic_write_json
-from ..errors import ZooError
 from ..data.mixing import evaluation_sets
 from ..data.photos import PhotoFolder
 from ..data.spec import parse_data
 from ..data.synth import HELD_OUT_DOMAINS
+from ..errors import ZooError
 from ..evaluation.complexity import count_macs
 from ..evaluation.devices import device_name, resolve_device
 from ..evaluation.evaluate import evaluate_set
