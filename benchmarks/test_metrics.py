@@ -10,11 +10,12 @@ the other implementation's, so a fast but wrong SSIM cannot pass. Timing is repo
 from __future__ import annotations
 
 import numpy as np
-import pyiqa
 import pytest
 import torch
 
 from zoo.evaluation.metrics import score
+
+pyiqa = pytest.importorskip("pyiqa")  # the optional `iqa` extra, part of [dev]
 
 ROUNDS = 5
 GROUP = "y-matlab psnr+ssim 512x512"

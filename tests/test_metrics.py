@@ -204,10 +204,11 @@ def test_protocols_give_different_numbers() -> None:
 
 @pytest.fixture(scope="module")
 def pyiqa():
-    """pyiqa, imported only by the tests that compare with it (the import takes seconds)."""
-    import pyiqa
+    """pyiqa, imported only by the tests that compare with it (the import takes seconds).
 
-    return pyiqa
+    It is the optional `iqa` extra (part of `[dev]`, so CI runs these); a core install skips them.
+    """
+    return pytest.importorskip("pyiqa")
 
 
 def unit_batch(levels: np.ndarray) -> torch.Tensor:
@@ -346,6 +347,20 @@ def test_niqe_refuses_images_it_cannot_score() -> None:
         niqe(np.zeros((64, 200, 3), dtype=np.uint8))
 
 
+def test_niqe_without_pyiqa_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyiqa is an extra (non-commercial licence): without it, one line naming the extra, no traceback."""
+    import zoo.evaluation.metrics as metrics
+
+    monkeypatch.setitem(sys.modules, "pyiqa", None)  # import pyiqa -> ImportError
+    metrics._niqe_metric.cache_clear()
+    try:
+        with pytest.raises(ZooError, match=r'pip install "coic-zoo\[iqa\]"') as caught:
+            niqe(np.zeros((128, 128, 3), dtype=np.uint8))
+    finally:
+        metrics._niqe_metric.cache_clear()
+    assert "\n" not in str(caught.value)
+
+
 def test_niqe_prior_ships_with_its_licence() -> None:
     params = scipy.io.loadmat(NIQE_PARAMS_PATH)
     assert params["mu_prisparam"].shape == (1, 36)
@@ -381,6 +396,8 @@ NIQE_SCRIPT = textwrap.dedent(
 
 def test_niqe_offline_with_packaged_prior(tmp_path: Path) -> None:
     """No cache, no hub, no sockets: NIQE must come from the shipped prior (and import pyiqa lazily)."""
+    pytest.importorskip("pyiqa")
+    pytest.importorskip("skimage")  # the astronaut image; scikit-image comes with pyiqa
     torch_home = tmp_path / "torch_home"
     torch_home.mkdir()
     repo_root = Path(__file__).resolve().parents[1]

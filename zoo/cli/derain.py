@@ -75,6 +75,9 @@ def derain(
     tile: int | None = typer.Option(None, "--tile", min=16, help="Process large images in N x N tiles (saves memory)."),
     overlap: int = typer.Option(32, "--overlap", min=0, help="Overlap of neighbouring tiles, in pixels."),
     device: str = options.DEVICE,
+    score: list[str] = typer.Option(
+        [], "--score", help="Print a no-reference score of each output and input: niqe, piqe or entropy (repeatable; needs coic-zoo[iqa])."
+    ),
 ) -> None:
     """Derain photos with a pretrained or local model; writes one PNG per input."""
     import torch
@@ -91,6 +94,7 @@ def derain(
     _check_model_name(model)
     if tile is not None and not 0 <= overlap < tile:
         raise ZooError(f"--overlap {overlap} must be at least 0 and smaller than --tile {tile}")
+    scoring = _scoring(score)  # before the model loads: a missing extra fails at once
     dev = resolve_device(device)  # before any download: a wrong --device fails at once
     net = create_model(model).eval().to(dev)
     ensure_folder(out)
@@ -113,12 +117,39 @@ def derain(
             else:
                 write_png(restored, target)
                 written += 1
+                if scoring:
+                    _print_scores(console, source, image, restored, scoring)
             progress.advance(task)
     console.print(f"restored {written} of {len(files)} image(s) with {model} -> {out}", highlight=False)
     if failures and len(files) == 1:
         raise ZooError(failures[0])
     if failures:
         raise ZooError(f"{len(failures)} of {len(files)} input(s) could not be read or derained; see the lines above")
+
+
+def _scoring(names: list[str]) -> tuple[str, ...]:
+    """The validated --score metrics; pyiqa (the `iqa` extra) is checked here, before any work."""
+    if not names:
+        return ()
+    from ..evaluation.extras import require_pyiqa
+    from ..evaluation.noref import check_metrics
+
+    chosen = check_metrics(names)
+    require_pyiqa("--score " + ",".join(chosen))
+    return chosen
+
+
+def _print_scores(shown: Console, source: Path, image, restored, names: tuple[str, ...]) -> None:
+    """One line of scores per written image; an image too small to score says so and deraining goes on."""
+    from ..evaluation.noref import noref_scores
+    from .noref import score_line
+
+    try:
+        line = score_line(str(source), noref_scores(restored[0], names), noref_scores(image[0], names))
+    except ZooError as err:
+        shown.print(f"{escape(str(source))}: not scored: {escape(str(err))}", highlight=False, soft_wrap=True)
+        return
+    shown.print(escape(line), highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

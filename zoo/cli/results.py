@@ -88,8 +88,8 @@ def leaderboard(
     """Leaderboard of the results store: mean ± std over seeds, CoIC − baseline per backbone, best marked."""
     from ..results.boards import build
     from ..results.plot import plot
-    from ..results.publish import command_line, generated_line, write
-    from ..results.render import infer_format, render, rich_tables
+    from ..results.publish import command_line, page, write
+    from ..results.render import infer_format, rich_tables
 
     fmt = infer_format(fmt, out)
     if cost:
@@ -114,7 +114,7 @@ def leaderboard(
                     "pick test sets with --dataset, or use --format md", style="yellow",
                 )
     else:
-        typer.echo(render(lb, fmt, generated_line(lb, command) if fmt != "csv" else None), nl=False)
+        typer.echo(page(lb, fmt, command), nl=False)
     if plot_path is not None:
         plot(lb, plot_path)
         notes.print(f"wrote {plot_path}")

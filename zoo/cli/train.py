@@ -146,8 +146,10 @@ def _dataset_roots(items: list[str]) -> dict[str, str]:
 
 def evaluate_cmd(
     run_dir: Path = typer.Argument(..., help="A run directory written by `zoo train`."),
-    data: str | None = typer.Option(None, "--data", help="Evaluate on other data than the run trained on."),
-    root: Path | None = typer.Option(None, "--root", help="Folder holding one folder per real dataset."),
+    data: str | None = typer.Option(
+        None, "--data", help="Evaluate on other data than the run trained on; noref: the photos in --root, no ground truth."
+    ),
+    root: Path | None = typer.Option(None, "--root", help="Folder holding one folder per real dataset (--data noref: the photos)."),
     device: str = options.DEVICE,
 ) -> None:
     """Re-evaluate a run and print its table (with the baseline column when a baseline run is beside it)."""
@@ -176,19 +178,29 @@ def print_table(run_dir: Path) -> None:
     baseline_dir = find_baseline(run_dir, cfg) if cfg.coic else None
     baseline = read_metrics(baseline_dir) if baseline_dir else None
     method = "CoIC" if cfg.coic else "baseline"
-    table = Table(title=f"{cfg.backbone} ({cfg.config}, {method}) on {metrics['data']} — PSNR/SSIM protocol: {metrics['protocol']}")
+    from .noref import print_noref_table
+
+    title = f"{cfg.backbone} ({cfg.config}, {method}) on {metrics['data']}"
+    for note in metrics.get("notes", []):
+        console.print(f"note: {note}", style="dim", highlight=False)
+    paired = {name: r for name, r in metrics["datasets"].items() if "psnr" in r}
+    if not paired:
+        print_noref_table(console, metrics, title)
+        return
+    table = Table(title=f"{title} — PSNR/SSIM protocol: {metrics['protocol']}")
     for column in ("dataset", "n", "input PSNR", "output PSNR", "input SSIM", "output SSIM"):
         table.add_column(column, justify="right" if column != "dataset" else "left")
     if baseline is not None:
         table.add_column("Δ PSNR vs baseline", justify="right")
         table.add_column("Δ SSIM vs baseline", justify="right")
-    for name, r in metrics["datasets"].items():
+    for name, r in paired.items():
         cells = [name, str(r["n_images"]), f"{r['input_psnr']:.2f}", f"{r['psnr']:.2f}", f"{r['input_ssim']:.4f}", f"{r['ssim']:.4f}"]
         if baseline is not None:
             other = baseline["datasets"].get(name)
             cells += [f"{r['psnr'] - other['psnr']:+.2f}", f"{r['ssim'] - other['ssim']:+.4f}"] if other else ["-", "-"]
         table.add_row(*cells)
     console.print(table)
+    print_noref_table(console, metrics, title)
     if baseline_dir is not None:
         console.print(f"baseline: {baseline_dir}")
     elif cfg.coic:

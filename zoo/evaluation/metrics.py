@@ -22,7 +22,8 @@ full 11x11 float64 convolution (about 0.5 s for a 512x512 pair on two cores), wh
 window is separable, so two 11-tap passes give the same numbers (to about 1e-15) about 40x faster.
 PSNR is then one mean over luma planes already at hand (pyiqa would rebuild Y, in float32). The
 tests check agreement with pyiqa and with an independent scipy reference. pyiqa is still used for
-NIQE, imported lazily because `import pyiqa` takes about 3 s.
+NIQE, imported lazily because `import pyiqa` takes about 3 s, and only when installed: it is the
+optional `iqa` extra (its licence is non-commercial, see `extras`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import UnknownNameError, ZooError
+from .extras import require_pyiqa
 
 ImageLike = np.ndarray | torch.Tensor
 
@@ -180,6 +182,11 @@ METRIC_INFO: Mapping[str, MetricInfo] = MappingProxyType(
             MetricInfo("input_psnr", "input PSNR", "dB", 2),
             MetricInfo("input_ssim", "input SSIM", "", 4),
             MetricInfo("niqe", "NIQE", "", 3, lower_better=True),
+            MetricInfo("piqe", "PIQE", "", 2, lower_better=True),
+            MetricInfo("entropy", "entropy", "bits", 3),
+            MetricInfo("input_niqe", "input NIQE", "", 3, lower_better=True),
+            MetricInfo("input_piqe", "input PIQE", "", 2, lower_better=True),
+            MetricInfo("input_entropy", "input entropy", "bits", 3),
         )
     }
 )
@@ -288,8 +295,7 @@ def _niqe_metric() -> torch.nn.Module:
     """pyiqa's NIQE with the packaged prior; built once because loading the prior and pyiqa is slow."""
     if not NIQE_PARAMS_PATH.is_file():
         raise ZooError(f"the NIQE prior {NIQE_PARAMS_PATH} is missing; reinstall coic-zoo")
-    import pyiqa
-
+    pyiqa = require_pyiqa("NIQE and the other no-reference metrics")
     return pyiqa.create_metric("niqe", device=torch.device("cpu"), pretrained_model_path=str(NIQE_PARAMS_PATH))
 
 

@@ -9,6 +9,8 @@ How the run was trained rides along (`COST_COLUMNS`): `device` (the training dev
 `NVIDIA H200 (cuda:0)` or `2 x ...` under DDP), `precision`, `effective_batch`, `images_per_s`
 (training throughput, data loading included) and `peak_memory_gib` (largest CUDA allocation of one
 process; empty off CUDA). Stores written before these columns existed read them as empty.
+`implementation` names what computed a metric whose protocol leaves it open (the no-reference
+metrics: pyiqa's version and the NIQE prior); empty for PSNR/SSIM, whose protocol says everything.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ COLUMNS = (
     "run", "backbone", "config", "method", "train_data", "eval_dataset", "metric", "protocol", "value",
     "n_images", "params", "macs", "iterations", "wall_time_s", "seed", "device", "code_version", "date",
     "source", "citation", "tiled", "precision", "effective_batch", "images_per_s", "peak_memory_gib",
+    "implementation",
 )
 COST_COLUMNS = ("device", "precision", "effective_batch", "images_per_s", "peak_memory_gib", "wall_time_s")
 KEY = ("run", "backbone", "config", "method", "train_data", "eval_dataset", "metric", "protocol", "seed", "iterations", "source")

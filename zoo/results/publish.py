@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .._atomic import atomic_write_text
 from .boards import DEFAULT_REPORTED, GAIN, Leaderboard, build
+from .html import gain_figure, to_page
 from .plot import plot
 from .render import render
 from .store import DEFAULT_STORE
@@ -50,10 +51,16 @@ def generated_line(lb: Leaderboard, command: str) -> str:
     )
 
 
+def page(lb: Leaderboard, fmt: str, command: str) -> str:
+    """The text of a leaderboard file; HTML is the self-contained page of `html`, with its figure."""
+    if fmt == "html":
+        return to_page(lb, generated_line(lb, command), command, gain_figure(lb))
+    return render(lb, fmt, generated_line(lb, command) if fmt != "csv" else None)
+
+
 def write(lb: Leaderboard, fmt: str, out: Path, command: str | None = None) -> Path:
     command = command or command_line(lb.store, fmt, out, lb.metric, source=lb.source)
-    text = render(lb, fmt, generated_line(lb, command) if fmt != "csv" else None)
-    return atomic_write_text(out, text)
+    return atomic_write_text(out, page(lb, fmt, command))
 
 
 def publish(

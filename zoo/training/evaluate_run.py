@@ -14,16 +14,27 @@ from torch import nn
 
 from .._atomic import atomic_write_json
 from ..data.mixing import evaluation_sets
+from ..data.photos import PhotoFolder
+from ..data.spec import parse_data
+from ..data.synth import HELD_OUT_DOMAINS
+from ..errors import ZooError
 from ..evaluation.complexity import count_macs
 from ..evaluation.devices import device_name, resolve_device
 from ..evaluation.evaluate import evaluate_set
+from ..evaluation.evaluate_noref import add_noref, evaluate_photos
+from ..evaluation.extras import IQA_HINT, has_pyiqa, require_pyiqa
 from ..evaluation.inference import OFFICIAL_TILE
+from ..evaluation.metrics import NIQE_BLOCK
+from ..evaluation.noref import NOREF_PROTOCOL
 from ..evaluation.records import COST_COLUMNS, make_row
 from ..models.checkpoint import load_model_dir, read_config
 from ..models.files import METRICS_FILE
 from ..version import code_version, utc_now
 from .config import TrainConfig
 from .runs import run_config
+
+NOREF_DATA = "noref"  # `--data noref --root DIR`: a folder of rainy photos without ground truth
+PAIRED_METRICS = ("psnr", "ssim", "input_psnr", "input_ssim")
 
 
 def evaluate_run(
@@ -32,26 +43,44 @@ def evaluate_run(
 ) -> dict[str, Any]:
     """Evaluate `run_dir` on `data` (default: the data it trained on) and write `metrics.json`.
 
-    The model runs on `device`; scores are computed on the CPU in float64 whatever the device, so a
+    `data="noref"` scores the photos in the folder `root` with no-reference metrics only (NIQE, PIQE,
+    entropy; they need the `iqa` extra). With synthmix, the held-out domains (`real-like`) get those
+    scores too, when pyiqa is installed and the test images hold one 96-pixel NIQE block; otherwise
+    `metrics["notes"]` says why they are missing. The model runs on `device`; scores are computed on the CPU in float64 whatever the device, so a
     PSNR does not depend on where it was measured. `on_set(name, n_images)` is called before each
     test set, for the caller's progress display.
     """
     run_dir = Path(run_dir)
     cfg = run_config(run_dir)
     data = data or cfg.data
-    root = root or (Path(cfg.root) if cfg.root else None)
+    tile = OFFICIAL_TILE if cfg.eval_tile is None else (cfg.eval_tile or None)
+    notes: list[str] = []
+    if data == NOREF_DATA:
+        if root is None:
+            raise ZooError("--data noref needs --root DIR, the folder of rainy photos to score without ground truth")
+        require_pyiqa("--data noref (NIQE, PIQE, entropy)")
+        photos = PhotoFolder(root)
+        sets: dict[str, Any] = {photos.name: photos}
+    else:
+        root = root or (Path(cfg.root) if cfg.root else None)
+        sets = evaluation_sets(
+            data, root, seed=0, synth_count=cfg.eval_count, synth_size=cfg.eval_size,
+            overrides=cfg.root_overrides(), allow_partial=cfg.allow_partial,
+        )
+    held_out = _held_out_noref(data, cfg.eval_size, notes)
     where = resolve_device(device)
     model = load_model_dir(run_dir).to(where)
-    sets = evaluation_sets(
-        data, root, seed=0, synth_count=cfg.eval_count, synth_size=cfg.eval_size,
-        overrides=cfg.root_overrides(), allow_partial=cfg.allow_partial,
-    )
     state = read_config(run_dir).get("run", {})
     results: dict[str, dict[str, Any]] = {}
     for name, pairs in sets.items():
         if on_set is not None:
             on_set(name, len(pairs))
-        results[name] = evaluate_set(model, pairs, cfg.protocol, tile=OFFICIAL_TILE if cfg.eval_tile is None else (cfg.eval_tile or None))
+        if data == NOREF_DATA:
+            results[name] = evaluate_photos(model, pairs, tile=tile)
+            continue
+        results[name] = evaluate_set(model, pairs, cfg.protocol, tile=tile)
+        if name in held_out:
+            results[name] = add_noref(results[name], model, pairs)
     params = _count(model) - _count(getattr(model, "key_encoder", None))  # the key encoder is a training-time copy
     state.setdefault("device", device_name(where))  # runs from before the device was recorded
     rows = _rows(run_dir, cfg, data, results, params, count_macs(model.cpu(), 128), state, utc_now())
@@ -63,8 +92,24 @@ def evaluate_run(
         "training": {key: rows[0][key] for key in COST_COLUMNS} if rows else {},
         "rows": rows,
     }
+    if notes:
+        metrics["notes"] = notes
     atomic_write_json(run_dir / METRICS_FILE, metrics)
     return metrics
+
+
+def _held_out_noref(data: str, size: int, notes: list[str]) -> tuple[str, ...]:
+    """The held-out synthmix domains to score without reference too, or () with a note saying why not."""
+    if data == NOREF_DATA or "synthmix" not in [name for name, _ in parse_data(data)]:
+        return ()
+    if not has_pyiqa():
+        notes.append(f"no NIQE/PIQE/entropy for {', '.join(HELD_OUT_DOMAINS)}: {IQA_HINT}")
+        return ()
+    if size < NIQE_BLOCK:
+        notes.append(f"no NIQE/PIQE/entropy for {', '.join(HELD_OUT_DOMAINS)}: test images of {size} px are "
+                     f"smaller than one {NIQE_BLOCK}-pixel NIQE block (train with --eval-size {NIQE_BLOCK} or more)")
+        return ()
+    return HELD_OUT_DOMAINS
 
 
 def _count(module: nn.Module | None) -> int:
@@ -76,12 +121,18 @@ def _rows(run_dir: Path, cfg: TrainConfig, data: str, results: dict[str, dict[st
     wall = state.get("wall_time_s")
     rows = []
     for name, result in results.items():
-        for metric in ("psnr", "ssim", "input_psnr", "input_ssim"):
+        noref = result.get("noref_metrics", [])
+        for metric in (*PAIRED_METRICS, *noref, *(f"input_{n}" for n in noref)):
+            if metric not in result:
+                continue
+            paired = metric in PAIRED_METRICS
             rows.append(
                 make_row(
                     run=run_dir.name, backbone=cfg.backbone, config=cfg.config, method="coic" if cfg.coic else "baseline",
-                    train_data=cfg.data, eval_dataset=name,
-                    metric=metric, protocol=result["protocol"], value=float(result[metric]), n_images=result["n_images"],
+                    train_data=cfg.data, eval_dataset=name, metric=metric,
+                    protocol=result["protocol"] if paired else NOREF_PROTOCOL,
+                    implementation=None if paired else result["implementations"][metric.removeprefix("input_")],
+                    value=float(result[metric]), n_images=result["n_images"],
                     params=params, macs=macs, iterations=state.get("step", cfg.iters), wall_time_s=wall, seed=cfg.seed,
                     device=state["device"], code_version=code_version(), date=date, source="measured", citation="",
                     tiled=result["tiled"], precision=cfg.precision, effective_batch=cfg.batch,

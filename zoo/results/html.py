@@ -1,0 +1,246 @@
+"""The HTML leaderboard: one self-contained page that sorts, filters and shows its figures offline.
+
+`zoo leaderboard --format html` writes it, and `leaderboards/index.html` is one. Everything is inline
+(CSS, a few lines of JavaScript, figures as base64 PNG), so the file opens from disk with no network.
+It shows each board as the Markdown does (same cell texts, from `render`), then one long table with
+a row per (board, row, test set) holding every statistic the board has, extra statistics included
+(a confidence interval or a marker column added to `Board.stats` appears without a change here).
+Every column header sorts its table (numbers by value, click again to reverse); two selects filter
+every table by test set and by protocol. The command that regenerates the page is in a comment at
+its top and in its body.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..evaluation.metrics import metric_info
+from .boards import AVERAGE, GAIN, Board, Leaderboard, method_label
+from .render import _cells
+
+# The columns of `Board.stats` the page knows; any other column (a CI, a marker) is shown as it is.
+KNOWN_STATS = ("backbone", "config", "method", "eval_dataset", "mean", "std", "n", "best")
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:1.5em;max-width:90em;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}
+td,th{border:1px solid #ccc;padding:2px 8px}
+th{background:#eee;cursor:pointer;user-select:none;white-space:nowrap}
+th[aria-sort=ascending]::after{content:" \\25B2"}
+th[aria-sort=descending]::after{content:" \\25BC"}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tr.gain{background:#f4f4f4}
+caption{caption-side:bottom;text-align:left;font-size:smaller;max-width:70em;padding-top:.3em}
+pre{background:#f6f6f6;padding:.5em;overflow-x:auto}
+.filters{position:sticky;top:0;background:#fff;padding:.4em 0;border-bottom:1px solid #ddd}
+.filters label{margin-right:1.5em}
+img{max-width:100%}
+"""
+
+SCRIPT = """
+"use strict";
+function sortValue(cell) {
+  const raw = cell.getAttribute("data-sort");
+  if (raw !== null && raw !== "") { const x = Number(raw); if (!Number.isNaN(x)) return x; }
+  return cell.textContent.trim().toLowerCase();
+}
+function compare(a, b) {
+  const numA = typeof a === "number", numB = typeof b === "number";
+  if (numA && numB) return a - b;
+  if (numA) return -1;
+  if (numB) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function sortBy(header) {
+  const table = header.closest("table");
+  const body = table.tBodies[0];
+  const index = Array.prototype.indexOf.call(header.parentNode.children, header);
+  const descending = header.getAttribute("aria-sort") === "ascending";
+  for (const other of header.parentNode.children) other.removeAttribute("aria-sort");
+  header.setAttribute("aria-sort", descending ? "descending" : "ascending");
+  const rows = Array.from(body.rows);
+  rows.sort(function (r1, r2) {
+    const c = compare(sortValue(r1.cells[index]), sortValue(r2.cells[index]));
+    return descending ? -c : c;
+  });
+  for (const row of rows) body.appendChild(row);
+}
+function applyFilters() {
+  const dataset = document.getElementById("filter-dataset").value;
+  const protocol = document.getElementById("filter-protocol").value;
+  for (const section of document.querySelectorAll("section.board")) {
+    section.hidden = protocol !== "" && section.dataset.protocol !== protocol;
+  }
+  for (const cell of document.querySelectorAll("[data-col]")) {
+    cell.hidden = dataset !== "" && cell.dataset.col !== dataset;
+  }
+  for (const row of document.querySelectorAll("tr[data-dataset]")) {
+    row.hidden = (dataset !== "" && row.dataset.dataset !== dataset) ||
+                 (protocol !== "" && row.dataset.protocol !== protocol);
+  }
+  const shown = document.querySelectorAll("#long tbody tr:not([hidden])").length;
+  document.getElementById("shown").textContent = String(shown);
+}
+document.addEventListener("DOMContentLoaded", function () {
+  for (const header of document.querySelectorAll("table.sortable thead th")) {
+    header.addEventListener("click", function () { sortBy(header); });
+  }
+  document.getElementById("filter-dataset").addEventListener("change", applyFilters);
+  document.getElementById("filter-protocol").addEventListener("change", applyFilters);
+  applyFilters();
+});
+"""
+
+
+def to_page(
+    lb: Leaderboard, generated: str | None = None, command: str | None = None,
+    figures: Sequence[tuple[str, bytes]] = (),
+) -> str:
+    """The page as text; `figures` are (caption, PNG bytes), embedded as data URIs."""
+    esc = html.escape
+    title = f"coic-zoo leaderboard: {metric_info(lb.metric).label}"
+    datasets = _unique(d for board in lb.boards for d in board.datasets)
+    protocols = _unique(board.protocol for board in lb.boards)
+    parts = ["<!DOCTYPE html>"]
+    if generated:
+        parts.append(f"<!-- {_comment(generated)} -->")
+    parts += [
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{esc(title)}</title>",
+        f"<style>{STYLE}</style>",
+        f"<script>{SCRIPT}</script>",
+        "</head><body>",
+        f"<h1>{esc(title)}</h1>",
+    ]
+    if generated:
+        parts.append(f"<p>{esc(generated)}</p>")
+    if command:
+        parts.append(f"<p>Reproduce this page (after filling the store with <code>zoo bench</code>):</p><pre><code>{esc(command)}</code></pre>")
+    parts.append('<div class="filters">')
+    parts.append(_select("filter-dataset", "test set", datasets))
+    parts.append(_select("filter-protocol", "protocol", protocols))
+    parts.append('<span><span id="shown"></span> rows in the long table</span></div>')
+    for board_index, board in enumerate(lb.boards):
+        parts.append(_board_section(board, board_index))
+    for caption, png in figures:
+        data = base64.b64encode(png).decode("ascii")
+        parts.append(f'<figure><img alt="{esc(caption)}" src="data:image/png;base64,{data}"><figcaption>{esc(caption)}</figcaption></figure>')
+    parts.append(_long_table(lb))
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def gain_figure(lb: Leaderboard) -> list[tuple[str, bytes]]:
+    """The CoIC-gain bar chart of `zoo leaderboard --plot` as PNG bytes, or nothing without gains."""
+    if not any((board.stats["method"] == GAIN).any() for board in lb.boards):
+        return []
+    from .plot import plot
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = plot(lb, Path(folder) / "gain.png")
+        png = path.read_bytes()
+    return [(f"CoIC − baseline {metric_info(lb.metric).label} per test set and backbone (mean ± std over seeds).", png)]
+
+
+def _board_section(board: Board, board_index: int) -> str:
+    esc = html.escape
+    lines = [f'<section class="board" data-protocol="{esc(board.protocol)}">', f"<h2>{esc(board.title)}</h2>"]
+    lines.append(f'<table class="sortable" id="board-{board_index}">')
+    lines.append("<caption>" + "<br>".join(esc(c) for c in board.captions()) + "</caption>")
+    header = "".join(f"<th>{esc(h)}</th>" for h in ("backbone", "config", "method", "seeds"))
+    header += "".join(f'<th data-col="{esc(d)}">{esc(d)}</th>' for d in board.datasets)
+    lines.append(f"<thead><tr>{header}</tr></thead><tbody>")
+    for key, cells in _cells(board):
+        klass = ' class="gain"' if key[2] == GAIN else ""
+        tds = [f"<td>{esc(key[0])}</td>", f"<td>{esc(key[1])}</td>", f"<td>{esc(method_label(key[2]))}</td>",
+               f'<td class="num">{esc(board.seeds(key))}</td>']
+        for dataset, (text, best) in zip(board.datasets, cells):
+            row = board.cell(key, dataset)
+            value = "" if row is None or pd.isna(row["mean"]) else repr(float(row["mean"]))
+            shown = f"<b>{esc(text)}</b>" if best else esc(text)
+            tds.append(f'<td class="num" data-col="{esc(dataset)}" data-sort="{value}">{shown}</td>')
+        lines.append(f"<tr{klass}>" + "".join(tds) + "</tr>")
+    lines.append("</tbody></table></section>")
+    return "\n".join(lines)
+
+
+def _long_table(lb: Leaderboard) -> str:
+    """Every statistic of every board, one row per (board, row, test set), for sorting across boards."""
+    esc = html.escape
+    extras = _unique(c for board in lb.boards for c in board.stats.columns if c not in KNOWN_STATS)
+    header = ["source", "train data", "iterations", "protocol", "backbone", "config", "method", "test set",
+              "mean", "std", "n", *extras, "best"]
+    lines = [
+        "<h2>All numbers</h2>",
+        '<table class="sortable" id="long">',
+        "<caption>One row per board, row and test set: the numbers of the tables above, every statistic the "
+        f"boards have. {esc(metric_info(lb.metric).label)}; n = seeds.</caption>",
+        "<thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr></thead><tbody>",
+    ]
+    digits = metric_info(lb.metric).digits
+    for board in lb.boards:
+        order = {d: i for i, d in enumerate(board.datasets)}
+        rows = {k: i for i, k in enumerate(board.rows)}
+        stats = board.stats.assign(
+            _row=[rows.get((b, c, m), 0) for b, c, m in zip(board.stats["backbone"], board.stats["config"], board.stats["method"])],
+            _col=board.stats["eval_dataset"].map(order),
+        ).sort_values(["_row", "_col"])
+        for _, stat in stats.iterrows():
+            dataset = str(stat["eval_dataset"])
+            cells = [_td(board.source), _td(board.train_data), _num(board.iterations, 0), _td(board.protocol),
+                     _td(stat["backbone"]), _td(stat["config"]), _td(method_label(str(stat["method"]))), _td(dataset),
+                     _num(stat["mean"], digits), _num(stat["std"], digits), _num(stat["n"], 0)]
+            cells += [_num(stat[c], digits) if _is_number(stat.get(c)) else _td(stat.get(c)) for c in extras]
+            cells.append(_td("yes" if _truthy(stat.get("best")) else ""))
+            klass = ' class="gain"' if stat["method"] == GAIN else ""
+            lines.append(f'<tr{klass} data-dataset="{esc(dataset)}" data-protocol="{esc(board.protocol)}">' + "".join(cells) + "</tr>")
+    lines.append("</tbody></table>")
+    return "\n".join(lines)
+
+
+def _select(element_id: str, label: str, values: list[str]) -> str:
+    esc = html.escape
+    options = '<option value="">all</option>' + "".join(f'<option value="{esc(v)}">{esc(v)}</option>' for v in values)
+    return f'<label>{esc(label)} <select id="{element_id}">{options}</select></label>'
+
+
+def _td(value: Any) -> str:
+    text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    return f"<td>{html.escape(text)}</td>"
+
+
+def _num(value: Any, digits: int) -> str:
+    if value is None or pd.isna(value):
+        return '<td class="num" data-sort=""></td>'
+    number = float(value)
+    text = f"{number:.{digits}f}" if digits else str(int(round(number)))
+    return f'<td class="num" data-sort="{number!r}">{html.escape(text)}</td>'
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _truthy(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and pd.isna(value)) and bool(value)
+
+
+def _unique(values: Any) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        seen.setdefault(str(value), None)
+    ordered = list(seen)
+    return [v for v in ordered if v != AVERAGE] + ([AVERAGE] if AVERAGE in seen else [])
+
+
+def _comment(text: str) -> str:
+    """`text` made safe inside an HTML comment: only `-->` (and `--!>`) would end it early."""
+    return text.replace("-->", "-- >").replace("--!>", "-- !>")
