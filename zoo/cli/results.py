@@ -73,7 +73,9 @@ def bench(
 
 
 def leaderboard(
-    store: Path = typer.Option(DEFAULT_STORE, "--store", help="Results store folder."),
+    store: Path | None = typer.Option(
+        None, "--store", help="Results store folder (default: the published leaderboard, plus your own rows from ./results if any).",
+    ),
     dataset: list[str] = typer.Option([], "--dataset", help="Only these test sets (repeatable)."),
     metric: str = typer.Option("psnr", "--metric", help="psnr, ssim, input_psnr, input_ssim or niqe."),
     source: str = typer.Option("measured", "--source", help="measured, reported or all."),
@@ -93,9 +95,17 @@ def leaderboard(
 
     fmt = infer_format(fmt, out)
     if cost:
-        _cost_view(store, backbone, fmt, out)
+        _cost_view(store if store is not None else DEFAULT_STORE, backbone, fmt, out)
         return
-    lb = build(store, metric=metric, datasets=dataset, source=source, protocol=protocol, backbones=backbone, reported=reported)
+    if store is None and source == "measured":
+        from ..results.published import default_tables
+
+        table, images, where = default_tables(DEFAULT_STORE)
+        lb = build(DEFAULT_STORE, metric=metric, datasets=dataset, protocol=protocol, backbones=backbone, table=table, images=images)
+        lb.origin = where
+    else:
+        store = store if store is not None else DEFAULT_STORE
+        lb = build(store, metric=metric, datasets=dataset, source=source, protocol=protocol, backbones=backbone, reported=reported)
     command = command_line(store, fmt, out, metric, dataset, source, protocol, backbone, reported, plot_path)
     if out is not None:
         write(lb, fmt, out, command)

@@ -72,6 +72,8 @@ class Board:
             lines.append(f"Protocol {self.protocol}: {PROTOCOLS[self.protocol].description}.")
         else:
             lines.append(f"Protocol {self.protocol}.")
+        if self.source == "published":
+            lines.append("Published with coic-zoo: measured by its maintainers (the packaged copy of leaderboards/results).")
         if self.source == "reported":
             lines.append(f"Reported, not measured by coic-zoo: {self.citation}.")
             lines.append("Best per column marked; the CoIC − baseline row and the average are computed here from the reported values.")
@@ -141,6 +143,7 @@ class Leaderboard:
     n_rows: int
     code_versions: list[str] = field(default_factory=list)
     command: str = ""
+    origin: str = ""  # where the rows came from, when not one store (`zoo leaderboard` without --store)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,7 +189,7 @@ def build(
     if protocol:
         table = require(table, "protocol", protocol)
     boards = boards_of(table, metric, images)
-    versions = sorted({str(v) for v in table.loc[table["source"] == "measured", "code_version"].dropna().unique()})
+    versions = sorted({str(v) for v in table.loc[table["source"].isin(["measured", "published"]), "code_version"].dropna().unique()})
     return Leaderboard(boards, metric, store, source, len(table), versions)
 
 
@@ -215,7 +218,7 @@ def boards_of(table: pd.DataFrame, metric: str, images: pd.DataFrame | None = No
             str(source), train_data, protocol, None if iterations < 0 else int(iterations), citation, metric, datasets,
             stats, int(group["run"].nunique()), tiled, _image_counts(group),
         ))
-    boards.sort(key=lambda b: (b.source != "measured", b.train_data, b.protocol, b.iterations or 0, b.citation))
+    boards.sort(key=lambda b: ({"published": 0, "measured": 1}.get(b.source, 2), b.train_data, b.protocol, b.iterations or 0, b.citation))
     return boards
 
 
@@ -246,7 +249,11 @@ def _image_differences(group: pd.DataFrame, images: pd.DataFrame | None, metric:
     """Per-image CoIC − baseline (backbone, config, eval_dataset, seed, index, value) of the group's runs."""
     if images is None or images.empty or metric not in images.columns:
         return None
-    mine = images[images["run"].isin(set(group["run"])) & images["protocol"].isin(set(group["protocol"]))]
+    iterations = pd.to_numeric(images["iterations"], errors="coerce").fillna(-1).astype(int)
+    mine = images[
+        images["run"].isin(set(group["run"])) & images["protocol"].isin(set(group["protocol"]))
+        & images["source"].isin(set(group["source"])) & iterations.isin(set(group["iterations"]))
+    ]
     if mine.empty:
         return None
     mine = mine.assign(eval_dataset=mine["eval_dataset"].astype(str), config=mine["config"].fillna("").astype(str),
