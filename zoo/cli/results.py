@@ -77,7 +77,9 @@ def leaderboard(
         None, "--store", help="Results store folder (default: the published leaderboard, plus your own rows from ./results if any).",
     ),
     dataset: list[str] = typer.Option([], "--dataset", help="Only these test sets (repeatable)."),
-    metric: str = typer.Option("psnr", "--metric", help="psnr, ssim, input_psnr, input_ssim or niqe."),
+    metric: str = typer.Option(
+        "psnr", "--metric", help="psnr, ssim, input_psnr, input_ssim, niqe, or cost (parameters, MACs, CPU ms, memory per model).",
+    ),
     source: str = typer.Option("measured", "--source", help="measured, reported or all."),
     protocol: str | None = typer.Option(None, "--protocol", help="Only numbers computed under this protocol."),
     backbone: list[str] = typer.Option([], "--backbone", help="Only these backbones (repeatable)."),
@@ -86,6 +88,7 @@ def leaderboard(
     out: Path | None = typer.Option(None, "--out", help="Write to this file instead of the terminal."),
     plot_path: Path | None = typer.Option(None, "--plot", help="Also draw the CoIC gain per backbone and test set (PNG)."),
     cost: bool = typer.Option(False, "--cost", help="One line per run instead: device, precision, batch, images/s, peak GPU memory, time."),
+    costs: bool = typer.Option(False, "--costs", help="Add the cost columns (as --metric cost) below the leaderboard; measured now, takes a while."),
 ) -> None:
     """Leaderboard of the results store: mean ± std over seeds, CoIC − baseline per backbone, best marked."""
     from ..results.boards import build
@@ -97,6 +100,11 @@ def leaderboard(
     if cost:
         _cost_view(store if store is not None else DEFAULT_STORE, backbone, fmt, out)
         return
+    if metric == "cost":
+        _model_cost_view(store, backbone, fmt, out)
+        return
+    if costs and out is not None and fmt != "md":
+        raise ZooError("--costs adds the cost columns to markdown or terminal output; for other formats use --metric cost")
     if store is None and source == "measured":
         from ..results.published import default_tables
 
@@ -106,7 +114,7 @@ def leaderboard(
     else:
         store = store if store is not None else DEFAULT_STORE
         lb = build(store, metric=metric, datasets=dataset, source=source, protocol=protocol, backbones=backbone, reported=reported)
-    command = command_line(store, fmt, out, metric, dataset, source, protocol, backbone, reported, plot_path)
+    command = command_line(store, fmt, out, metric, dataset, source, protocol, backbone, reported, plot_path) + (" --costs" if costs else "")
     if out is not None:
         write(lb, fmt, out, command)
         notes.print(f"wrote {out}")
@@ -125,6 +133,8 @@ def leaderboard(
                 )
     else:
         typer.echo(render(lb, fmt, generated_line(lb, command) if fmt != "csv" else None), nl=False)
+    if costs:
+        _model_cost_view(store, backbone, "md" if out is not None and fmt == "md" else fmt, out, append=out is not None)
     if plot_path is not None:
         plot(lb, plot_path)
         notes.print(f"wrote {plot_path}")
@@ -152,6 +162,28 @@ def _cost_view(store: Path, backbones: list[str], fmt: str, out: Path | None) ->
     else:
         atomic_write_text(out, text)
         notes.print(f"wrote {out}")
+
+
+def _model_cost_view(store: Path | None, backbones: list[str], fmt: str, out: Path | None, append: bool = False) -> None:
+    """Parameters, MACs, CPU time and memory per model, baseline | CoIC; `append` adds them to `out`."""
+    from .._atomic import atomic_write_text
+    from ..results.costs import model_costs, render_model_costs
+
+    if store is None:
+        from ..results.published import default_tables
+
+        table = default_tables(DEFAULT_STORE)[0]
+        found = model_costs(table=table, backbones=backbones)
+    else:
+        found = model_costs(store, backbones=backbones)
+    text = render_model_costs(found, fmt)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if append:
+        text = out.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + text
+    atomic_write_text(out, text)
+    notes.print(f"wrote {out}")
 
 
 def cell_line(result: Any) -> str:
