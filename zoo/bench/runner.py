@@ -8,8 +8,8 @@ Restarting is cheap and safe: a cell whose rows are already in the store is skip
 run finished (and was evaluated) but whose rows never reached the store has its rows ingested from
 `metrics.json`; a run killed mid-training continues from its last checkpoint with `--resume`. Rows
 are appended once per cell, after its evaluation, so a killed bench never leaves half a cell in the
-store (with its per-image scores, `images-*.csv`). Merging shards is taking the union of their store
-folders: point every shard at one shared `--store`, or copy the `part-*.csv` and `images-*.csv` files
+store (with its per-image scores, `images-*.csv`, and learning curve, `curve-*.csv`). Merging shards is taking the union of their store
+folders: point every shard at one shared `--store`, or copy the `part-*.csv`, `images-*.csv` and `curve-*.csv` files
 of each shard's store into one folder.
 """
 
@@ -25,7 +25,7 @@ import pandas as pd
 
 from .._progress import NullProgress, ProgressLike
 from ..errors import ZooError
-from ..evaluation.records import image_rows
+from ..evaluation.records import curve_rows, image_rows
 from ..models.checkpoint import read_config, read_metrics
 from ..models.files import CONFIG_FILE
 from ..results.store import DEFAULT_STORE, ResultsStore
@@ -191,13 +191,13 @@ def _run_cell(
     if state == "evaluated":
         metrics = read_metrics(run_dir) or {}
         rows = metrics["rows"]
-        store.append(rows, image_rows(rows, metrics.get("per_image") or {}))
+        store.append(rows, image_rows(rows, metrics.get("per_image") or {}), curve_rows(rows, metrics.get("curve") or []))
         return INGESTED, rows
     status = EVALUATED
     if state in ("empty", "partial"):
         status = _train(cell, run_dir, resume=state == "partial", progress=progress, runtime=runtime)
     metrics = evaluate_run(run_dir, device=runtime.device)
-    store.append(metrics["rows"], image_rows(metrics["rows"], metrics["per_image"]))
+    store.append(metrics["rows"], image_rows(metrics["rows"], metrics["per_image"]), curve_rows(metrics["rows"], metrics["curve"]))
     return status, metrics["rows"]
 
 

@@ -86,13 +86,15 @@ def leaderboard(
     reported: Path = typer.Option(Path("leaderboards/reported"), "--reported", help="Folder of reported-number CSVs."),
     fmt: str | None = typer.Option(None, "--format", help="table, md, csv or html (default: from --out's suffix, else table)."),
     out: Path | None = typer.Option(None, "--out", help="Write to this file instead of the terminal."),
-    plot_path: Path | None = typer.Option(None, "--plot", help="Also draw the CoIC gain per backbone and test set (PNG)."),
+    plot_path: Path | None = typer.Option(
+        None, "--plot", help="Also draw a PNG: the learning curves (CoIC vs baseline PSNR against iterations) when the store has them, else the CoIC gain per test set.",
+    ),
     cost: bool = typer.Option(False, "--cost", help="One line per run instead: device, precision, batch, images/s, peak GPU memory, time."),
     costs: bool = typer.Option(False, "--costs", help="Add the cost columns (as --metric cost) below the leaderboard; measured now, takes a while."),
 ) -> None:
     """Leaderboard of the results store: mean ± std over seeds, CoIC − baseline per backbone, best marked."""
     from ..results.boards import build
-    from ..results.plot import plot
+    from ..results.plot import plot, plot_curves
     from ..results.publish import command_line, generated_line, write
     from ..results.render import infer_format, render, rich_tables
 
@@ -136,7 +138,12 @@ def leaderboard(
     if costs:
         _model_cost_view(store, backbone, "md" if out is not None and fmt == "md" else fmt, out, append=out is not None)
     if plot_path is not None:
-        plot(lb, plot_path)
+        from ..results.store import ResultsStore
+
+        curves = ResultsStore(store if store is not None else DEFAULT_STORE).load_curves()
+        if backbone:
+            curves = curves[curves["backbone"].astype(str).isin(backbone)]
+        plot_curves(curves, plot_path) if not curves.empty else plot(lb, plot_path)
         notes.print(f"wrote {plot_path}")
 
 

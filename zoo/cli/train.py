@@ -44,6 +44,7 @@ def train(
     negatives: str = typer.Option("both", "--negatives", help="Contrastive negatives to keep: both (default), rain or detail (the ablation)."),
     settings: list[str] = typer.Option([], "--set", help="Any training setting as key=value; model.KEY=VALUE for the backbone."),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Evaluate on the test sets after training."),
+    eval_every: int = typer.Option(0, "--eval-every", help="Also score the test sets every N iterations (a learning curve in TensorBoard and metrics.json); 0 = off."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Train a backbone (with CoIC by default), then evaluate it on every test set of its data."""
@@ -71,7 +72,7 @@ def train(
             backbone=backbone, coic=coic, config=config, data=data, root=str(root) if root else None, seed=seed,
             iters=iters, stage1_iters=stage1_iters, batch=batch, crop=crop, precision="bf16" if bf16 else precision,
             channels_last=channels_last, ema=ema, allow_partial=allow_partial, dataset_roots=_dataset_roots(dataset_root),
-            negatives=negatives,
+            negatives=negatives, eval_every=eval_every,
         ).with_settings(settings)
         trainer = Trainer(cfg, out, overwrite=overwrite, runtime=run_time)
     try:

@@ -53,3 +53,19 @@ def image_rows(rows: list[dict[str, Any]], per_image: dict[str, list[dict[str, A
             line.update({metric: image.get(metric) for metric in IMAGE_METRICS})
             out.append(line)
     return out
+
+# Learning-curve points of a run (`zoo train --eval-every N`), stored next to its rows as `curve-<id>.csv`.
+CURVE_KEY = ("run", "backbone", "config", "method", "train_data", "eval_dataset", "protocol", "seed", "source", "step")
+CURVE_COLUMNS = (*CURVE_KEY, "psnr")
+
+
+def curve_rows(rows: list[dict[str, Any]], curve: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (curve point, test set) lines naming `rows`' run, from `curve` (`training.curves.read_curve`)."""
+    identity = {row["eval_dataset"]: row for row in rows if row.get("metric") == "psnr"}
+    out = []
+    for point in curve:
+        for dataset, value in point.get("psnr", {}).items():
+            row = identity.get(dataset)
+            if row is not None:
+                out.append({**{k: row.get(k) for k in CURVE_KEY if k != "step"}, "step": int(point["step"]), "psnr": float(value)})
+    return out
