@@ -127,3 +127,25 @@ def test_old_stores_without_image_files_still_load(tmp_path: Path) -> None:
     _store(tmp_path, {"brn": (0.3, 0.2)}, with_images=False)
     assert ResultsStore(tmp_path).load_images().empty
     assert len(ResultsStore(tmp_path).load()) == 2 * len(SEEDS) * len(DATASETS)
+
+
+def test_seeds_needed_is_the_smallest_count_meeting_the_half_width() -> None:
+    from zoo.results.power import seeds_needed
+
+    def half(n: int, std: float) -> float:
+        return scipy_stats.t.ppf(0.975, n - 1) * std / np.sqrt(n)
+
+    for std in (0.01, 0.0677, 0.2529, 1.088):
+        n = seeds_needed(std, 0.15)
+        assert n is not None and half(n, std) <= 0.15 and (n == 2 or half(n - 1, std) > 0.15)
+    assert seeds_needed(50.0, 0.15, most=10) is None
+
+
+def test_power_table_reads_the_average_gain_of_each_backbone(tmp_path: Path) -> None:
+    from zoo.results.power import power_table
+
+    scores = _store(tmp_path, {"brn": (0.3, 0.2)}, with_images=False)["brn"]
+    row = power_table(build(tmp_path)).iloc[0]
+    per_seed = np.mean([_diffs(scores, d).mean(axis=1) for d in DATASETS], axis=0)
+    assert row["seeds"] == 3 and row["std"] == pytest.approx(per_seed.std(ddof=1))
+    assert row["half_width"] == pytest.approx(scipy_stats.t.ppf(0.975, 2) * per_seed.std(ddof=1) / np.sqrt(3))
