@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._atomic import atomic_write
-from ..evaluation.records import COLUMNS, IMAGE_COLUMNS, IMAGE_KEY, KEY
+from ..evaluation.records import COLUMNS, IMAGE_KEY, KEY
 from .store import DEFAULT_STORE, ResultsStore
 
 HOME = Path("leaderboards/results")  # the committed store this copy is generated from
