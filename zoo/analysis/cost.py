@@ -11,7 +11,6 @@ machine's CPU threads (the official script times 512 x 512 on a GPU with CUDA ev
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +19,8 @@ import torch
 from torch import nn
 
 from .._progress import NullProgress, ProgressLike
-from ..coic.model import CoICModel
-from ..coic.modulation import modulation_parameters
 from ..errors import ZooError
-from ..evaluation.complexity import count_macs
+from ..evaluation.complexity import count_macs, parameter_counts, time_per_image
 from ..models.build import build_model
 from ..models.checkpoint import read_config
 from .figures import Result, colour, pyplot, save_figure, title, write_tables
@@ -46,35 +43,6 @@ def variants(source: Source) -> dict[str, nn.Module]:
         else:
             models[variant] = build_model(build["backbone"], coic=False, **kwargs)
     return {name: model.eval() for name, model in models.items()}
-
-
-def _count(parameters) -> int:
-    return sum(p.numel() for p in parameters)
-
-
-def parameter_counts(model: nn.Module) -> dict[str, int]:
-    """Total (deployed) parameters and their parts: backbone, modulation MLPs, encoder."""
-    if not isinstance(model, CoICModel):
-        n = _count(model.parameters())
-        return {"params": n, "backbone_params": n, "modulation_params": 0, "encoder_params": 0}
-    modulation = _count(modulation_parameters(model.backbone))
-    backbone = _count(model.backbone.parameters()) - modulation
-    encoder = _count(model.encoder.parameters())
-    return {"params": backbone + modulation + encoder, "backbone_params": backbone, "modulation_params": modulation, "encoder_params": encoder}
-
-
-@torch.inference_mode()
-def time_per_image(model: nn.Module, size: int, repeats: int = 5, warmup: int = 2, seed: int = 0) -> list[float]:
-    """Seconds of each of `repeats` forward passes on one 3 x size x size image, after `warmup` passes."""
-    image = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(seed))
-    for _ in range(warmup):
-        model(image)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model(image)
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def measure(source: Source, size: int = 256, repeats: int = 5, warmup: int = 2, progress: ProgressLike | None = None) -> pd.DataFrame:

@@ -8,8 +8,9 @@ Restarting is cheap and safe: a cell whose rows are already in the store is skip
 run finished (and was evaluated) but whose rows never reached the store has its rows ingested from
 `metrics.json`; a run killed mid-training continues from its last checkpoint with `--resume`. Rows
 are appended once per cell, after its evaluation, so a killed bench never leaves half a cell in the
-store. Merging shards is taking the union of their store folders: point every shard at one shared
-`--store`, or copy the `part-*.csv` files of each shard's store into one folder.
+store (with its per-image scores, `images-*.csv`, and learning curve, `curve-*.csv`). Merging shards is taking the union of their store
+folders: point every shard at one shared `--store`, or copy the `part-*.csv`, `images-*.csv` and `curve-*.csv` files
+of each shard's store into one folder.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pandas as pd
 
 from .._progress import NullProgress, ProgressLike
 from ..errors import ZooError
+from ..evaluation.records import curve_rows, image_rows
 from ..models.checkpoint import read_config, read_metrics
 from ..models.files import CONFIG_FILE
 from ..results.store import DEFAULT_STORE, ResultsStore
@@ -187,14 +189,15 @@ def _run_cell(
     if state == STORED:
         return STORED, []
     if state == "evaluated":
-        rows = (read_metrics(run_dir) or {})["rows"]
-        store.append(rows)
+        metrics = read_metrics(run_dir) or {}
+        rows = metrics["rows"]
+        store.append(rows, image_rows(rows, metrics.get("per_image") or {}), curve_rows(rows, metrics.get("curve") or []))
         return INGESTED, rows
     status = EVALUATED
     if state in ("empty", "partial"):
         status = _train(cell, run_dir, resume=state == "partial", progress=progress, runtime=runtime)
     metrics = evaluate_run(run_dir, device=runtime.device)
-    store.append(metrics["rows"])
+    store.append(metrics["rows"], image_rows(metrics["rows"], metrics["per_image"]), curve_rows(metrics["rows"], metrics["curve"]))
     return status, metrics["rows"]
 
 

@@ -73,30 +73,50 @@ def bench(
 
 
 def leaderboard(
-    store: Path = typer.Option(DEFAULT_STORE, "--store", help="Results store folder."),
+    store: Path | None = typer.Option(
+        None, "--store", help="Results store folder (default: the published leaderboard, plus your own rows from ./results if any).",
+    ),
     dataset: list[str] = typer.Option([], "--dataset", help="Only these test sets (repeatable)."),
-    metric: str = typer.Option("psnr", "--metric", help="psnr, ssim, input_psnr, input_ssim or niqe."),
+    metric: str = typer.Option(
+        "psnr", "--metric", help="psnr, ssim, input_psnr, input_ssim, niqe, or cost (parameters, MACs, CPU ms, memory per model).",
+    ),
     source: str = typer.Option("measured", "--source", help="measured, reported or all."),
     protocol: str | None = typer.Option(None, "--protocol", help="Only numbers computed under this protocol."),
     backbone: list[str] = typer.Option([], "--backbone", help="Only these backbones (repeatable)."),
     reported: Path = typer.Option(Path("leaderboards/reported"), "--reported", help="Folder of reported-number CSVs."),
     fmt: str | None = typer.Option(None, "--format", help="table, md, csv or html (default: from --out's suffix, else table)."),
     out: Path | None = typer.Option(None, "--out", help="Write to this file instead of the terminal."),
-    plot_path: Path | None = typer.Option(None, "--plot", help="Also draw the CoIC gain per backbone and test set (PNG)."),
+    plot_path: Path | None = typer.Option(
+        None, "--plot", help="Also draw a PNG: the learning curves (CoIC vs baseline PSNR against iterations) when the store has them, else the CoIC gain per test set.",
+    ),
     cost: bool = typer.Option(False, "--cost", help="One line per run instead: device, precision, batch, images/s, peak GPU memory, time."),
+    costs: bool = typer.Option(False, "--costs", help="Add the cost columns (as --metric cost) below the leaderboard; measured now, takes a while."),
 ) -> None:
     """Leaderboard of the results store: mean ± std over seeds, CoIC − baseline per backbone, best marked."""
     from ..results.boards import build
-    from ..results.plot import plot
+    from ..results.plot import plot, plot_curves
     from ..results.publish import command_line, page, write
     from ..results.render import infer_format, rich_tables
 
     fmt = infer_format(fmt, out)
     if cost:
-        _cost_view(store, backbone, fmt, out)
+        _cost_view(store if store is not None else DEFAULT_STORE, backbone, fmt, out)
         return
-    lb = build(store, metric=metric, datasets=dataset, source=source, protocol=protocol, backbones=backbone, reported=reported)
-    command = command_line(store, fmt, out, metric, dataset, source, protocol, backbone, reported, plot_path)
+    if metric == "cost":
+        _model_cost_view(store, backbone, fmt, out)
+        return
+    if costs and out is not None and fmt != "md":
+        raise ZooError("--costs adds the cost columns to markdown or terminal output; for other formats use --metric cost")
+    if store is None and source == "measured":
+        from ..results.published import default_tables
+
+        table, images, where = default_tables(DEFAULT_STORE)
+        lb = build(DEFAULT_STORE, metric=metric, datasets=dataset, protocol=protocol, backbones=backbone, table=table, images=images)
+        lb.origin = where
+    else:
+        store = store if store is not None else DEFAULT_STORE
+        lb = build(store, metric=metric, datasets=dataset, source=source, protocol=protocol, backbones=backbone, reported=reported)
+    command = command_line(store, fmt, out, metric, dataset, source, protocol, backbone, reported, plot_path) + (" --costs" if costs else "")
     if out is not None:
         write(lb, fmt, out, command)
         notes.print(f"wrote {out}")
@@ -115,8 +135,15 @@ def leaderboard(
                 )
     else:
         typer.echo(page(lb, fmt, command), nl=False)
+    if costs:
+        _model_cost_view(store, backbone, "md" if out is not None and fmt == "md" else fmt, out, append=out is not None)
     if plot_path is not None:
-        plot(lb, plot_path)
+        from ..results.store import ResultsStore
+
+        curves = ResultsStore(store if store is not None else DEFAULT_STORE).load_curves()
+        if backbone:
+            curves = curves[curves["backbone"].astype(str).isin(backbone)]
+        plot_curves(curves, plot_path) if not curves.empty else plot(lb, plot_path)
         notes.print(f"wrote {plot_path}")
 
 
@@ -142,6 +169,28 @@ def _cost_view(store: Path, backbones: list[str], fmt: str, out: Path | None) ->
     else:
         atomic_write_text(out, text)
         notes.print(f"wrote {out}")
+
+
+def _model_cost_view(store: Path | None, backbones: list[str], fmt: str, out: Path | None, append: bool = False) -> None:
+    """Parameters, MACs, CPU time and memory per model, baseline | CoIC; `append` adds them to `out`."""
+    from .._atomic import atomic_write_text
+    from ..results.costs import model_costs, render_model_costs
+
+    if store is None:
+        from ..results.published import default_tables
+
+        table = default_tables(DEFAULT_STORE)[0]
+        found = model_costs(table=table, backbones=backbones)
+    else:
+        found = model_costs(store, backbones=backbones)
+    text = render_model_costs(found, fmt)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if append:
+        text = out.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + text
+    atomic_write_text(out, text)
+    notes.print(f"wrote {out}")
 
 
 def cell_line(result: Any) -> str:

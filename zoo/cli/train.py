@@ -47,6 +47,7 @@ def train(
         None, "--init", help="Start from a published checkpoint of a spandrel backbone (.pth/.ckpt/.safetensors) that fits --config."
     ),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Evaluate on the test sets after training."),
+    eval_every: int = typer.Option(0, "--eval-every", help="Also score the test sets every N iterations (a learning curve in TensorBoard and metrics.json); 0 = off."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
 ) -> None:
     """Train a backbone (with CoIC by default), then evaluate it on every test set of its data."""
@@ -75,7 +76,7 @@ def train(
             backbone=backbone, coic=coic, config=config, data=data, root=str(root) if root else None, seed=seed,
             iters=iters, stage1_iters=stage1_iters, batch=batch, crop=crop, precision="bf16" if bf16 else precision,
             channels_last=channels_last, ema=ema, allow_partial=allow_partial, dataset_roots=_dataset_roots(dataset_root),
-            negatives=negatives, init=str(init) if init else None,
+            negatives=negatives, init=str(init) if init else None, eval_every=eval_every,
         ).with_settings(settings)
         trainer = Trainer(cfg, out, overwrite=overwrite, runtime=run_time)
     try:

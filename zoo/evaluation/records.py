@@ -33,3 +33,42 @@ def make_row(**fields: Any) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"unknown result columns {unknown}")
     return {column: fields.get(column) for column in COLUMNS}
+
+# Per-image scores of a run, stored next to its rows so paired statistics can be recomputed: one
+# line per (test set, image) naming the run's measurement (the KEY minus the metric) and its scores.
+IMAGE_KEY = ("run", "backbone", "config", "method", "train_data", "eval_dataset", "protocol", "seed", "iterations", "source", "index")
+IMAGE_METRICS = ("psnr", "ssim")
+IMAGE_COLUMNS = (*IMAGE_KEY, *IMAGE_METRICS)
+
+
+def image_rows(rows: list[dict[str, Any]], per_image: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Per-image lines for `rows` (one run's result rows) from `per_image` (test set -> scores per image,
+    as `evaluate_set` returns them); a test set without a result row is skipped."""
+    identity = {row["eval_dataset"]: row for row in rows if row.get("metric") in IMAGE_METRICS}
+    out = []
+    for dataset, scores in per_image.items():
+        row = identity.get(dataset)
+        if row is None:
+            continue
+        for image in scores:
+            line = {key: row.get(key) for key in IMAGE_KEY if key != "index"}
+            line["index"] = int(image["index"])
+            line.update({metric: image.get(metric) for metric in IMAGE_METRICS})
+            out.append(line)
+    return out
+
+# Learning-curve points of a run (`zoo train --eval-every N`), stored next to its rows as `curve-<id>.csv`.
+CURVE_KEY = ("run", "backbone", "config", "method", "train_data", "eval_dataset", "protocol", "seed", "source", "step")
+CURVE_COLUMNS = (*CURVE_KEY, "psnr")
+
+
+def curve_rows(rows: list[dict[str, Any]], curve: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (curve point, test set) lines naming `rows`' run, from `curve` (`training.curves.read_curve`)."""
+    identity = {row["eval_dataset"]: row for row in rows if row.get("metric") == "psnr"}
+    out = []
+    for point in curve:
+        for dataset, value in point.get("psnr", {}).items():
+            row = identity.get(dataset)
+            if row is not None:
+                out.append({**{k: row.get(k) for k in CURVE_KEY if k != "step"}, "step": int(point["step"]), "psnr": float(value)})
+    return out

@@ -4,7 +4,9 @@ One board per (source, training data, protocol, iterations[, citation]): numbers
 side when they were produced the same way. In a board, rows are backbone x config x method, columns
 the test sets (plus their average), and a cell is the mean ± sample std over seeds of one metric.
 Each backbone with both methods gets a "CoIC − baseline" row: per seed, CoIC minus baseline, then the
-mean ± std of those differences over the seeds both methods ran. The best mean per column is marked.
+mean of those differences over the seeds both methods ran, with its 95% confidence interval
+(`stats`: a bootstrap over seeds and images where per-image scores are stored, else a t-interval
+over seeds) and a marker where the interval excludes zero. The best mean per column is marked.
 Reported numbers (`source=reported`, from `leaderboards/reported/*.csv`) are kept on their own boards,
 captioned with their citation.
 """
@@ -21,6 +23,7 @@ from ..data.spec import REAL_DATASETS
 from ..data.synth import HELD_OUT_DOMAINS, TRAIN_DOMAINS
 from ..errors import ZooError
 from ..evaluation.metrics import PROTOCOLS, metric_info
+from . import stats as ci
 from .store import DEFAULT_STORE, ResultsStore, require
 
 DEFAULT_REPORTED = Path("leaderboards/reported")
@@ -45,6 +48,7 @@ class Board:
     stats: pd.DataFrame  # backbone, config, method, eval_dataset, mean, std, n, best
     runs: int
     tiled: bool = False
+    images: dict[tuple[str, str, str], tuple[int, int]] = field(default_factory=dict)  # row -> fewest, most images per test set
 
     @property
     def title(self) -> str:
@@ -68,14 +72,17 @@ class Board:
             lines.append(f"Protocol {self.protocol}: {PROTOCOLS[self.protocol].description}.")
         else:
             lines.append(f"Protocol {self.protocol}.")
+        if self.source == "published":
+            lines.append("Published with coic-zoo: measured by its maintainers (the packaged copy of leaderboards/results).")
         if self.source == "reported":
             lines.append(f"Reported, not measured by coic-zoo: {self.citation}.")
             lines.append("Best per column marked; the CoIC − baseline row and the average are computed here from the reported values.")
         else:
             lines.append(
-                f"Cells: mean ± sample std over seeds (n = seeds); best mean per column marked ({better} is better); "
-                f"CoIC − baseline: per-seed difference, mean ± std over the seeds both methods ran. {self.runs} runs."
+                f"Cells: mean ± sample std over seeds; n = seeds (runs) x images (per test set); best mean per column "
+                f"marked ({better} is better). {self.runs} runs."
             )
+            lines.append(self._gain_caption())
         if AVERAGE in self.datasets:
             per_seed = "" if self.source == "reported" else "per seed, "
             then = "" if self.source == "reported" else ", then over seeds"
@@ -83,6 +90,30 @@ class Board:
         if self.tiled:
             lines.append("Some numbers come from tiled inference (see the `tiled` column of the store).")
         return lines
+
+    def _gain_caption(self) -> str:
+        gains = self.stats[self.stats["method"] == GAIN]
+        methods = set(gains["ci_method"].dropna()) if "ci_method" in gains else set()
+        how = []
+        if ci.BOOTSTRAP in methods:
+            how.append(
+                f"a percentile bootstrap over seeds and images ({ci.RESAMPLES} resamples, numpy seed {ci.SEED}; "
+                "seeds and, within each test set, images drawn with replacement)"
+            )
+        if ci.T_INTERVAL in methods:
+            how.append("a Student t-interval over seeds (per-image scores are not stored for these runs)")
+        interval = " or ".join(how) or "none (a single seed)"
+        return (
+            f"CoIC − baseline: paired difference (same seed, same test images), mean over the seeds both methods ran "
+            f"[{ci.LEVEL:.0%} confidence interval: {interval}]; {ci.MARKER} where the interval excludes zero."
+        )
+
+    def n_images(self, key: tuple[str, str, str]) -> str:
+        """Images per test set of a row ("16", or "8–16" when test sets differ); "–" when unknown."""
+        if self.source == "reported" or key not in self.images:
+            return "–"
+        low, high = self.images[key]
+        return str(low) if low == high else f"{low}–{high}"
 
     def cell(self, key: tuple[str, str, str], dataset: str) -> pd.Series | None:
         s = self.stats
@@ -112,6 +143,7 @@ class Leaderboard:
     n_rows: int
     code_versions: list[str] = field(default_factory=list)
     command: str = ""
+    origin: str = ""  # where the rows came from, when not one store (`zoo leaderboard` without --store)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,12 +172,14 @@ def build(
     backbones: list[str] | tuple[str, ...] = (),
     reported: str | Path | None = DEFAULT_REPORTED,
     table: pd.DataFrame | None = None,
+    images: pd.DataFrame | None = None,
 ) -> Leaderboard:
     """The leaderboard of `store` (or of `table`); a metric, test set, protocol or backbone the store
     lacks raises a `ZooError` listing the ones it has."""
     store = Path(store)
     if table is None:
         table = load_table(store, source, Path(reported) if reported is not None else None)
+        images = ResultsStore(store).load_images() if images is None else images
     table = require(table, "metric", metric)
     for column, wanted in (("eval_dataset", datasets), ("backbone", backbones)):
         for value in wanted:
@@ -154,13 +188,16 @@ def build(
             table = table[table[column].astype(str).isin(list(wanted))]
     if protocol:
         table = require(table, "protocol", protocol)
-    boards = boards_of(table, metric)
-    versions = sorted({str(v) for v in table.loc[table["source"] == "measured", "code_version"].dropna().unique()})
+    boards = boards_of(table, metric, images)
+    versions = sorted({str(v) for v in table.loc[table["source"].isin(["measured", "published"]), "code_version"].dropna().unique()})
     return Leaderboard(boards, metric, store, source, len(table), versions)
 
 
-def boards_of(table: pd.DataFrame, metric: str) -> list[Board]:
-    """Split `table` (rows of one metric) into comparable groups and compute each group's statistics."""
+def boards_of(table: pd.DataFrame, metric: str, images: pd.DataFrame | None = None) -> list[Board]:
+    """Split `table` (rows of one metric) into comparable groups and compute each group's statistics.
+
+    `images` (the store's per-image scores, `ResultsStore.load_images`) give the gains bootstrap
+    intervals; without them (or for runs they lack) the intervals are t-intervals over seeds."""
     table = table.copy()
     for column in ("train_data", "protocol", "citation", "config"):
         table[column] = [("" if pd.isna(v) else str(v)) for v in table[column]]
@@ -172,15 +209,16 @@ def boards_of(table: pd.DataFrame, metric: str) -> list[Board]:
     group_keys = ["source", "train_data", "protocol", "iterations", "citation"]
     for (source, train_data, protocol, iterations, citation), group in table.groupby(group_keys, sort=True):
         datasets = _dataset_order(group["eval_dataset"].astype(str).unique())
-        stats = _statistics(group, datasets, lower_better=metric_info(metric).lower_better)
+        paired = _image_differences(group, images, metric)
+        stats = _statistics(group, datasets, lower_better=metric_info(metric).lower_better, per_image=paired)
         if len(datasets) > 1:
             datasets.append(AVERAGE)
         tiled = bool(group["tiled"].astype(str).str.lower().isin(["true", "1"]).any())
         boards.append(Board(
             str(source), train_data, protocol, None if iterations < 0 else int(iterations), citation, metric, datasets,
-            stats, int(group["run"].nunique()), tiled,
+            stats, int(group["run"].nunique()), tiled, _image_counts(group),
         ))
-    boards.sort(key=lambda b: (b.source != "measured", b.train_data, b.protocol, b.iterations or 0, b.citation))
+    boards.sort(key=lambda b: ({"published": 0, "measured": 1}.get(b.source, 2), b.train_data, b.protocol, b.iterations or 0, b.citation))
     return boards
 
 
@@ -194,7 +232,39 @@ def _dataset_order(names: Any) -> list[str]:
     return sorted(names, key=lambda n: (rank.get(n, len(known)), n))
 
 
-def _statistics(group: pd.DataFrame, datasets: list[str], lower_better: bool) -> pd.DataFrame:
+def _image_counts(group: pd.DataFrame) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """Row -> (fewest, most) images per test set; a gain row counts its baseline's."""
+    n = pd.to_numeric(group["n_images"], errors="coerce")
+    counts = {}
+    for key, values in n.groupby([group[k] for k in ROW_KEYS]):
+        if values.notna().any():
+            counts[tuple(str(k) for k in key)] = (int(values.min()), int(values.max()))
+    for (backbone, config, method), value in list(counts.items()):
+        if method == "baseline":
+            counts[(backbone, config, GAIN)] = value
+    return counts  # type: ignore[return-value]
+
+
+def _image_differences(group: pd.DataFrame, images: pd.DataFrame | None, metric: str) -> pd.DataFrame | None:
+    """Per-image CoIC − baseline (backbone, config, eval_dataset, seed, index, value) of the group's runs."""
+    if images is None or images.empty or metric not in images.columns:
+        return None
+    iterations = pd.to_numeric(images["iterations"], errors="coerce").fillna(-1).astype(int)
+    mine = images[
+        images["run"].isin(set(group["run"])) & images["protocol"].isin(set(group["protocol"]))
+        & images["source"].isin(set(group["source"])) & iterations.isin(set(group["iterations"]))
+    ]
+    if mine.empty:
+        return None
+    mine = mine.assign(eval_dataset=mine["eval_dataset"].astype(str), config=mine["config"].fillna("").astype(str),
+                       seed=pd.to_numeric(mine["seed"], errors="coerce").fillna(-1).astype(int), value=pd.to_numeric(mine[metric], errors="coerce"))
+    wide = mine.pivot_table(index=["backbone", "config", "eval_dataset", "seed", "index"], columns="method", values="value")
+    if "coic" not in wide.columns or "baseline" not in wide.columns:
+        return None
+    return (wide["coic"] - wide["baseline"]).dropna().rename("value").reset_index()
+
+
+def _statistics(group: pd.DataFrame, datasets: list[str], lower_better: bool, per_image: pd.DataFrame | None = None) -> pd.DataFrame:
     group = group.assign(eval_dataset=group["eval_dataset"].astype(str))
     per_seed = group.groupby([*ROW_KEYS, "seed", "eval_dataset"], sort=False)["value"].mean().reset_index()
     if len(datasets) > 1:  # the average over test sets, only for seeds that ran all of them
@@ -202,7 +272,7 @@ def _statistics(group: pd.DataFrame, datasets: list[str], lower_better: bool) ->
         average = wide.dropna().mean(axis=1).rename("value").reset_index().assign(eval_dataset=AVERAGE)
         per_seed = pd.concat([per_seed, average], ignore_index=True)
     stats = _aggregate(per_seed, ROW_KEYS + ["eval_dataset"])
-    gains = _gains(per_seed)
+    gains = _gains(per_seed, per_image, datasets)
     best = stats.groupby("eval_dataset")["mean"].transform("min" if lower_better else "max")
     stats["best"] = stats["mean"] == best
     if not gains.empty:
@@ -217,16 +287,20 @@ def _aggregate(values: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out
 
 
-def _gains(per_seed: pd.DataFrame) -> pd.DataFrame:
-    """Per backbone and test set: CoIC minus baseline per seed, then mean, std and count over seeds."""
+def _gains(per_seed: pd.DataFrame, per_image: pd.DataFrame | None = None, datasets: list[str] | None = None) -> pd.DataFrame:
+    """Per backbone and test set: CoIC minus baseline per seed, then mean, std and count over seeds, and
+    the mean's confidence interval (`stats.gain_intervals`)."""
+    empty = pd.DataFrame(columns=[*ROW_KEYS, "eval_dataset", "mean", "std", "n", *ci.CI_COLUMNS])
     wide = per_seed.pivot_table(index=["backbone", "config", "eval_dataset", "seed"], columns="method", values="value")
     if "coic" not in wide.columns or "baseline" not in wide.columns:
-        return pd.DataFrame(columns=[*ROW_KEYS, "eval_dataset", "mean", "std", "n"])
+        return empty
     diff = (wide["coic"] - wide["baseline"]).dropna().rename("value").reset_index()
     if diff.empty:
-        return pd.DataFrame(columns=[*ROW_KEYS, "eval_dataset", "mean", "std", "n"])
+        return empty
     diff["method"] = GAIN
-    return _aggregate(diff, ROW_KEYS + ["eval_dataset"])
+    out = _aggregate(diff, ROW_KEYS + ["eval_dataset"])
+    intervals = ci.gain_intervals(diff, per_image, list(datasets or []), AVERAGE)
+    return out.merge(intervals, on=["backbone", "config", "eval_dataset"], how="left")
 
 
 def method_label(method: str) -> str:

@@ -1,4 +1,5 @@
-"""The cost view of a results store (`zoo leaderboard --cost`): one line per measured run.
+"""The cost views of a results store: what each run cost (`zoo leaderboard --cost`) and what each model
+costs (`zoo leaderboard --metric cost`, `model_costs`).
 
 A leaderboard compares what runs scored; this view says what each cost and where it ran: device,
 precision, effective batch, training throughput (images/s), peak GPU memory, wall time, parameters
@@ -97,3 +98,102 @@ def to_text(runs: pd.DataFrame, width: int = 240) -> str:
     console = Console(record=True, width=width, file=io.StringIO(), color_system=None)
     console.print(rich_table(runs))
     return console.export_text()
+
+
+# ---------------------------------------------------------------------------------------------
+# What each model costs, baseline and CoIC side by side (`zoo leaderboard --metric cost`)
+
+MODEL_MEASURES = (  # column, label, format, scale (the CSV keeps the unscaled numbers)
+    ("params", "parameters", "{:,.0f}", 1),
+    ("macs", "GMACs", "{:,.3f}", 1e9),
+    ("cpu_ms", "CPU ms", "{:,.1f}", 1),
+    ("peak_mib", "peak MiB", "{:,.1f}", 1),
+)
+MODEL_METHODS = ("baseline", "coic")
+
+
+def model_costs(
+    store: str | Path | None = None, table: pd.DataFrame | None = None, backbones: list[str] | tuple[str, ...] = (),
+    size: int = 256, repeats: int = 3,
+) -> pd.DataFrame:
+    """Per backbone and config of the store's measured rows (or of `table`): parameters, MACs at
+    size x size, the fastest of `repeats` CPU milliseconds per image and peak allocated MiB of one forward pass, for
+    the baseline and the CoIC model (each the default build of that config), in `<measure>_<method>`
+    columns. Measured now, on this machine's CPU threads."""
+    import torch
+
+    from ..evaluation.complexity import count_macs, parameter_counts, peak_forward_bytes, time_per_image
+    from ..models.build import build_model
+
+    if table is None:
+        table = load_table(Path(store if store is not None else "results"), "measured", None)
+    pairs = sorted({(str(b), "" if pd.isna(c) else str(c)) for b, c in zip(table["backbone"], table["config"])})
+    if backbones:
+        pairs = [p for p in pairs if p[0] in set(backbones)]
+    rows = []
+    for backbone, config in pairs:
+        row: dict[str, object] = {"backbone": backbone, "config": config, "size": size, "threads": torch.get_num_threads()}
+        for method in MODEL_METHODS:
+            model = build_model(backbone, coic=method == "coic", config=config or "tiny").eval()
+            row[f"params_{method}"] = parameter_counts(model)["params"]
+            row[f"macs_{method}"] = count_macs(model, size)
+            row[f"cpu_ms_{method}"] = 1000 * min(time_per_image(model, size, repeats, warmup=1))  # best of: least disturbed by other load
+            row[f"peak_mib_{method}"] = peak_forward_bytes(model, size) / 2**20
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _model_text(value: object, form: str, scale: float) -> str:
+    return "–" if value is None or pd.isna(value) else form.format(float(value) / scale)  # type: ignore[arg-type]
+
+
+def model_costs_caption(costs: pd.DataFrame) -> str:
+    size = int(costs["size"].iloc[0]) if not costs.empty else 256
+    threads = int(costs["threads"].iloc[0]) if not costs.empty else 0
+    return (
+        f"Per model, one 3 x {size} x {size} image: deployed parameters (CoIC: backbone, modulation MLPs and query encoder, "
+        f"not the momentum copy); MACs from torch's FLOP counter (GFLOPs = 2 x MACs); CPU ms: fastest of 3 forward passes "
+        f"after a warm-up (the least disturbed by other load), {threads} threads, measured when the table was made; peak MiB: most memory the CPU allocator held "
+        "during one forward pass beyond the weights (input, activations, output), from torch's profiler."
+    )
+
+
+def render_model_costs(costs: pd.DataFrame, fmt: str) -> str:
+    """The model-cost table as md (a column group per measure: baseline | CoIC), csv or plain text."""
+    if fmt == "csv":
+        buffer = io.StringIO()
+        costs.to_csv(buffer, index=False, float_format="%.6g", lineterminator="\n")
+        return buffer.getvalue()
+    group = " | ".join(f"{label}: baseline | {label}: CoIC" for _, label, _, _ in MODEL_MEASURES)
+    cells = []
+    for _, row in costs.iterrows():
+        values = [_model_text(row[f"{m}_{method}"], form, scale) for m, _, form, scale in MODEL_MEASURES for method in MODEL_METHODS]
+        cells.append([str(row["backbone"]), str(row["config"]), *values])
+    if fmt == "html":
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in ["backbone", "config", *group.split(" | ")])
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in cells)
+        return (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>coic-zoo cost</title></head><body>"
+                f"<table><caption>{html.escape(model_costs_caption(costs))}</caption><tr>{head}</tr>{body}</table></body></html>\n")
+    if fmt == "md":
+        lines = ["## Cost: baseline and CoIC side by side", "", model_costs_caption(costs), ""]
+        lines.append(f"| backbone | config | {group} |")
+        lines.append("|---|---|" + "---:|" * (2 * len(MODEL_MEASURES)))
+        lines += ["| " + " | ".join(c) + " |" for c in cells]
+        return "\n".join(lines) + "\n"
+    if fmt == "table":
+        from rich import box
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="cost: baseline and CoIC side by side", caption=model_costs_caption(costs), caption_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("backbone")
+        table.add_column("config")
+        for _, label, _, _ in MODEL_MEASURES:
+            for method in ("baseline", "CoIC"):
+                table.add_column(f"{label}\n{method}", justify="right")
+        for c in cells:
+            table.add_row(*c)
+        console = Console(record=True, width=240, file=io.StringIO(), color_system=None)
+        console.print(table)
+        return console.export_text()
+    raise ZooError(f"--format '{fmt}' is unknown; use table, md, csv or html")

@@ -1,12 +1,15 @@
-"""The CoIC-gain figure: per test set and backbone, CoIC minus baseline (mean ± std over seeds)."""
+"""The leaderboard's figures: the CoIC gain per test set and backbone (mean ± std over seeds), and the
+learning curves (baseline vs CoIC test PSNR against iterations) of runs that recorded one."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from .._atomic import atomic_write
 from ..errors import ZooError
-from .boards import GAIN, Leaderboard, metric_title
+from .boards import GAIN, Leaderboard, method_label, metric_title
 
 
 def plot(lb: Leaderboard, path: str | Path) -> Path:
@@ -38,6 +41,45 @@ def plot(lb: Leaderboard, path: str | Path) -> Path:
         ax.set_ylabel(f"CoIC − baseline {metric_title(board.metric)}")
         ax.set_title(board.title, fontsize=9)
         ax.legend(fontsize=8, ncol=min(len(keys), 5))
+    fig.tight_layout()
+    path = Path(path)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
+    plt.close(fig)
+    return path
+
+
+def plot_curves(curves: pd.DataFrame, path: str | Path) -> Path:
+    """Learning curves: per backbone, baseline and CoIC test PSNR (mean over test sets, then mean ±
+    std over seeds as a band) against training iterations, so one sees a gap closing or opening."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if curves.empty:
+        raise ZooError("nothing to plot: no run in the store recorded a learning curve (train with --eval-every N)")
+    curves = curves.assign(psnr=pd.to_numeric(curves["psnr"], errors="coerce"), config=curves["config"].fillna("").astype(str))
+    per_run = curves.groupby(["backbone", "config", "method", "train_data", "seed", "step"], dropna=False)["psnr"].mean().reset_index()
+    keys = sorted({(str(b), c, str(d)) for b, c, d in zip(per_run["backbone"], per_run["config"], per_run["train_data"])})
+    columns = min(len(keys), 3)
+    rows = -(-len(keys) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False)
+    for ax, (backbone, config, data) in zip(axes.flat, keys):
+        mine = per_run[(per_run["backbone"] == backbone) & (per_run["config"] == config) & (per_run["train_data"].astype(str) == data)]
+        for method, colour in (("baseline", "tab:blue"), ("coic", "tab:orange")):
+            line = mine[mine["method"] == method].groupby("step")["psnr"].agg(["mean", "std", "count"]).sort_index()
+            if line.empty:
+                continue
+            ax.plot(line.index, line["mean"], color=colour, marker="o", markersize=3,
+                    label=f"{method_label(method)} ({int(line['count'].max())} seeds)")
+            spread = line["std"].where(line["count"] >= 2)
+            ax.fill_between(line.index, line["mean"] - spread, line["mean"] + spread, color=colour, alpha=0.2, linewidth=0)
+        ax.set_title(f"{backbone} ({config}), trained on {data}", fontsize=9)
+        ax.set_xlabel("iterations")
+        ax.set_ylabel("test PSNR (dB), mean over test sets")
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(keys):]:
+        ax.set_visible(False)
     fig.tight_layout()
     path = Path(path)
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))

@@ -1,7 +1,9 @@
 """Leaderboard renderers: Markdown, tidy CSV, HTML and rich terminal tables.
 
 CSV output is tidy: one line per (board, row, test set) with `mean`, `std` and `n` in separate
-columns, never a packed "mean ± std" string. Markdown and HTML carry a header naming the command
+columns (and, for CoIC − baseline rows, the confidence interval: `ci_low`, `ci_high`, `ci_method`,
+`n_images`, `excludes_zero`), never a packed "mean ± std" string. A gain cell reads
+"+0.12 [+0.03, +0.21]†": the mean paired difference, its 95% interval, the marker when it excludes zero. Markdown and HTML carry a header naming the command
 that generated them and the date: they are regenerated, never edited by hand.
 """
 
@@ -17,11 +19,12 @@ import pandas as pd
 from ..errors import ZooError
 from ..evaluation.metrics import metric_info
 from .boards import GAIN, ROW_KEYS, Board, Leaderboard, method_label
+from .stats import MARKER
 
 FORMATS = ("table", "md", "csv", "html")
 CSV_COLUMNS = (
     "source", "train_data", "protocol", "iterations", "metric", "backbone", "config", "method", "eval_dataset",
-    "mean", "std", "n", "best", "citation",
+    "mean", "std", "n", "best", "ci_low", "ci_high", "ci_method", "n_images", "excludes_zero", "citation",
 )
 
 
@@ -31,6 +34,9 @@ def _format(row: pd.Series | None, metric: str, gain: bool = False) -> str:
     digits = metric_info(metric).digits
     sign = "+" if gain else ""
     text = f"{row['mean']:{sign}.{digits}f}"
+    if gain and not pd.isna(row.get("ci_low", float("nan"))):
+        text += f" [{row['ci_low']:+.{digits}f}, {row['ci_high']:+.{digits}f}]"
+        return text + (MARKER if bool(row.get("excludes_zero")) else "")
     if row["n"] >= 2 and not pd.isna(row["std"]):
         text += f" ± {row['std']:.{digits}f}"
     return text
@@ -60,12 +66,12 @@ def to_markdown(lb: Leaderboard, generated: str | None = None) -> str:
         lines += [f"## {board.title}", ""]
         for caption in board.captions():
             lines += [caption, ""]
-        header = ["backbone", "config", "method", "seeds", *board.datasets]
+        header = ["backbone", "config", "method", "seeds", "images", *board.datasets]
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "|".join(["---"] * 3 + ["---:"] * (len(header) - 3)) + "|")
         for key, cells in _cells(board):
             texts = [f"**{t}**" if best else t for t, best in cells]
-            lines.append("| " + " | ".join([key[0], key[1], method_label(key[2]), board.seeds(key), *texts]) + " |")
+            lines.append("| " + " | ".join([key[0], key[1], method_label(key[2]), board.seeds(key), board.n_images(key), *texts]) + " |")
         lines.append("")
     return "\n".join(lines)
 
@@ -86,6 +92,7 @@ def to_csv(lb: Leaderboard) -> str:
     table = table.reindex(columns=list(CSV_COLUMNS))
     table["iterations"] = table["iterations"].astype("Int64")
     table["best"] = table["best"].astype(bool)
+    table["n_images"] = pd.to_numeric(table["n_images"], errors="coerce").astype("Int64")
     buffer = io.StringIO()
     table.to_csv(buffer, index=False, float_format="%.6g", lineterminator="\n")
     return buffer.getvalue()
@@ -132,8 +139,8 @@ def rich_tables(lb: Leaderboard) -> list[Any]:
         one_config = len(configs) == 1  # then named in the title, not repeated on every row
         title = board.title + (f" [config {configs[0]}]" if one_config else "")
         table = Table(title=title, caption=" ".join(board.captions()), caption_justify="left", box=box.SIMPLE_HEAD)
-        for column in ("backbone", *(() if one_config else ("config",)), "method", "seeds"):
-            table.add_column(column, justify="left" if column != "seeds" else "right", no_wrap=True)
+        for column in ("backbone", *(() if one_config else ("config",)), "method", "seeds", "images"):
+            table.add_column(column, justify="right" if column in ("seeds", "images") else "left", no_wrap=True)
         rows = _cells(board)
         for index, dataset in enumerate(board.datasets):
             widest = max([len(dataset)] + [len(cells[index][0]) + 1 for _, cells in rows])
@@ -141,7 +148,7 @@ def rich_tables(lb: Leaderboard) -> list[Any]:
         for key, cells in rows:
             texts = [f"[bold]{t}*[/]" if best else t for t, best in cells]
             label = (key[0],) if one_config else (key[0], key[1])
-            table.add_row(*label, method_label(key[2]), board.seeds(key), *texts, style="dim" if key[2] == GAIN else None)
+            table.add_row(*label, method_label(key[2]), board.seeds(key), board.n_images(key), *texts, style="dim" if key[2] == GAIN else None)
         tables.append(table)
     return tables
 

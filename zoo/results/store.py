@@ -3,6 +3,10 @@
 Rows follow `zoo.evaluation.records` (the columns and the key of a measurement). The store is a folder of CSV part files that pandas reads as one table. Each append writes a new
 part atomically under a unique name, so concurrent writers (a sharded `zoo bench`) never corrupt it;
 rows are de-duplicated by their key when read, the newest winning.
+
+Per-image scores (`records.IMAGE_COLUMNS`) go to `images-<id>.csv` next to `part-<id>.csv`, so paired
+confidence intervals can be recomputed over images, and learning curves (`records.CURVE_COLUMNS`) to
+`curve-<id>.csv`; stores written before them simply have none.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._atomic import atomic_write
 from ..errors import ZooError
-from ..evaluation.records import COLUMNS, KEY, make_row
+from ..evaluation.records import COLUMNS, CURVE_COLUMNS, CURVE_KEY, IMAGE_COLUMNS, IMAGE_KEY, KEY, make_row
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,16 +32,27 @@ class ResultsStore:
     def __init__(self, root: str | Path = DEFAULT_STORE) -> None:
         self.root = Path(root)
 
-    def append(self, rows: list[dict[str, Any]]) -> Path | None:
-        """Write `rows` as a new part file, atomically; returns its path."""
+    def append(
+        self, rows: list[dict[str, Any]], images: list[dict[str, Any]] | None = None, curve: list[dict[str, Any]] | None = None,
+    ) -> Path | None:
+        """Write `rows` as a new part file, atomically; returns its path.
+
+        `images` (per-image lines, `records.image_rows`) and `curve` (learning-curve points,
+        `records.curve_rows`) are written first, as `images-<id>.csv` and `curve-<id>.csv`, so a part
+        never exists without what was given with it.
+        """
         import pandas as pd
 
         if not rows:
             return None
         frame = pd.DataFrame([make_row(**row) for row in rows], columns=list(COLUMNS))
-        name = f"part-{pd.Timestamp.now('UTC').strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}-{uuid.uuid4().hex[:8]}.csv"
+        stem = f"{pd.Timestamp.now('UTC').strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        for prefix, lines, columns in (("images", images, IMAGE_COLUMNS), ("curve", curve, CURVE_COLUMNS)):
+            if lines:
+                data = pd.DataFrame(lines).reindex(columns=list(columns)).to_csv(index=False).encode("utf-8")
+                atomic_write(self.root / f"{prefix}-{stem}.csv", lambda tmp, data=data: tmp.write_bytes(data), size=len(data))
         text = frame.to_csv(index=False).encode("utf-8")
-        return atomic_write(self.root / name, lambda tmp: tmp.write_bytes(text), size=len(text))
+        return atomic_write(self.root / f"part-{stem}.csv", lambda tmp: tmp.write_bytes(text), size=len(text))
 
     def load(self, include_reported: Path | None = None) -> pd.DataFrame:
         """All rows, de-duplicated by key (latest part wins), plus reported CSVs from `include_reported`."""
@@ -52,6 +67,24 @@ class ResultsStore:
             return pd.DataFrame(columns=list(COLUMNS))
         table = pd.concat(frames, ignore_index=True).reindex(columns=list(COLUMNS))
         return table.drop_duplicates(subset=list(KEY), keep="last").reset_index(drop=True)
+
+    def load_images(self) -> pd.DataFrame:
+        """All per-image lines, de-duplicated by `records.IMAGE_KEY` (latest file wins); empty for old stores."""
+        return self._load_side("images", IMAGE_COLUMNS, IMAGE_KEY)
+
+    def load_curves(self) -> pd.DataFrame:
+        """All learning-curve points, de-duplicated by `records.CURVE_KEY`; empty when no run recorded one."""
+        return self._load_side("curve", CURVE_COLUMNS, CURVE_KEY)
+
+    def _load_side(self, prefix: str, columns: tuple[str, ...], key: tuple[str, ...]) -> pd.DataFrame:
+        import pandas as pd
+
+        files = sorted(self.root.glob(f"{prefix}-*.csv")) if self.root.is_dir() else []
+        frames = [f for f in (pd.read_csv(p) for p in files) if not f.empty]
+        if not frames:
+            return pd.DataFrame(columns=list(columns))
+        table = pd.concat(frames, ignore_index=True).reindex(columns=list(columns))
+        return table.drop_duplicates(subset=list(key), keep="last").reset_index(drop=True)
 
     def has_run(self, run: str) -> bool:
         table = self.load()

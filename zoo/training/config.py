@@ -102,6 +102,7 @@ class TrainConfig:
     ema: float = 0.0
     ckpt_every: int = 50
     log_every: int = 10
+    eval_every: int = 0  # test-set PSNR every N steps, a learning curve (`training.curves`); 0 = off
     synth_count: int = 1000
     synth_size: int = 96
     eval_count: int = 16
@@ -138,6 +139,7 @@ class TrainConfig:
             (self.crop is not None and self.crop >= 8, f"--crop {self.crop} must be at least 8"),
             (self.stage1_iters is None or self.stage1_iters >= 0, f"--stage1-iters {self.stage1_iters} must be >= 0"),
             (self.ckpt_every >= 1, f"ckpt_every {self.ckpt_every} must be at least 1"),
+            (self.eval_every >= 0, f"--eval-every {self.eval_every} must be 0 (off) or a number of iterations"),
             (self.n_neg is None or self.n_neg >= 1, f"n_neg {self.n_neg} must be at least 1"),
             (self.negatives in NEGATIVES, f"--negatives '{self.negatives}' is not one of: {', '.join(NEGATIVES)} (the contrastive negatives to keep)"),
             (0.0 <= self.momentum <= 1.0, f"momentum {self.momentum} must be between 0 and 1"),

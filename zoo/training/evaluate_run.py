@@ -31,6 +31,7 @@ from ..models.checkpoint import load_model_dir, read_config
 from ..models.files import METRICS_FILE
 from ..version import code_version, utc_now
 from .config import TrainConfig
+from .curves import read_curve
 from .runs import run_config
 
 NOREF_DATA = "noref"  # `--data noref --root DIR`: a folder of rainy photos without ground truth
@@ -91,6 +92,7 @@ def evaluate_run(
         "per_image": {name: r["per_image"] for name, r in results.items()},
         "training": {key: rows[0][key] for key in COST_COLUMNS} if rows else {},
         "rows": rows,
+        "curve": read_curve(run_dir),
     }
     if notes:
         metrics["notes"] = notes

@@ -26,6 +26,14 @@ class TrainLog:
                 self._writer.add_scalar(f"train/{key}", value, step)
             self._writer.add_scalar("train/lr", lr, step)
 
+    def record_eval(self, step: int, psnr: dict[str, float]) -> None:
+        """Test-set PSNR at `step` (a learning-curve point) into TensorBoard, per test set and averaged."""
+        if self._writer is not None:
+            for name, value in psnr.items():
+                self._writer.add_scalar(f"test/psnr/{name}", value, step)
+            self._writer.add_scalar("test/psnr_average", sum(psnr.values()) / len(psnr), step)
+            self._writer.flush()
+
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()

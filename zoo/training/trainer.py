@@ -41,6 +41,7 @@ from ..models.build import build_model
 from ..models.checkpoint import save_model_dir
 from . import distributed as dist_utils
 from .config import TrainConfig
+from .curves import record_curve_point
 from .logs import TrainLog
 from .losses import STAGE_LOSSES, get_loss
 from .optim import build_optimizers, build_schedulers
@@ -384,6 +385,8 @@ class Trainer:
                 bar.update(task, advance=1, loss=logs["loss"])
                 if self.step % cfg.log_every == 0 or self.step == cfg.iters:
                     self.log.record(self.step, logs, self.optimizers["base"].param_groups[0]["lr"])
+                if cfg.eval_every and self.dist.main and (self.step % cfg.eval_every == 0 or self.step == cfg.iters):
+                    record_curve_point(self)
                 if self.step % cfg.ckpt_every == 0 or self.step == cfg.iters:
                     self.checkpoint()
                 tick = time.perf_counter()
