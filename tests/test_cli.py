@@ -43,3 +43,10 @@ def test_corrupt_checkpoint_via_cli(monkeypatch, capsys, tmp_path: Path) -> None
     bad.write_bytes(b"PK\x03\x04 definitely not a checkpoint")
     code, _, err = run_cli(["convert", str(bad), "-b", "brn", "-o", str(tmp_path / "o")], monkeypatch, capsys)
     assert code != 0 and "not a readable PyTorch checkpoint" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("args", "literal"), [(["derain", "--help"], "coic-zoo[iqa]"), (["train", "--help"], "ddn[:weight]")])
+def test_help_keeps_square_brackets(args: list[str], literal: str, monkeypatch, capsys) -> None:
+    """Typer renders help as rich markup, which silently drops `[iqa]`-like text unless it is escaped."""
+    code, out, _ = run_cli(args, monkeypatch, capsys)
+    assert code == 0 and literal in out

@@ -124,12 +124,16 @@ def test_without_pyiqa_each_path_says_what_to_install(no_pyiqa, run: Path, monke
     assert not (tmp_path / "out").exists()  # refused before any model or output
 
 
-def test_synthmix_without_pyiqa_still_evaluates_and_notes_it(no_pyiqa, run: Path) -> None:
+def test_synthmix_without_pyiqa_still_evaluates_and_notes_it(no_pyiqa, run: Path, monkeypatch, capsys) -> None:
+    from zoo.cli.train import print_table
     from zoo.training.evaluate_run import evaluate_run
 
     metrics = evaluate_run(run)
     assert {row["metric"] for row in metrics["rows"]} == {"psnr", "ssim", "input_psnr", "input_ssim"}
     assert any("coic-zoo[iqa]" in note for note in metrics["notes"])
+    monkeypatch.setenv("COLUMNS", "200")
+    print_table(run)
+    assert "coic-zoo[iqa]" in capsys.readouterr().out  # printed as text, not eaten as rich markup
 
 
 def test_evaluate_noref_folder_from_the_cli(run: Path, monkeypatch, capsys) -> None:

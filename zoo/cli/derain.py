@@ -76,7 +76,7 @@ def derain(
     overlap: int = typer.Option(32, "--overlap", min=0, help="Overlap of neighbouring tiles, in pixels."),
     device: str = options.DEVICE,
     score: list[str] = typer.Option(
-        [], "--score", help="Print a no-reference score of each output and input: niqe, piqe or entropy (repeatable; needs coic-zoo[iqa])."
+        [], "--score", help="Print a no-reference score of each output and input: niqe, piqe or entropy (repeatable; needs coic-zoo\\[iqa])."
     ),
 ) -> None:
     """Derain photos with a pretrained or local model; writes one PNG per input."""

@@ -19,7 +19,7 @@ def train(
     backbone: str = typer.Argument(..., help="Registered backbone, e.g. brn (see `zoo models`)."),
     coic: bool = typer.Option(True, "--coic/--no-coic", help="Train with CoIC (default) or the plain baseline."),
     config: str = typer.Option("tiny", "--config", help="tiny (CPU) or paper (the published model)."),
-    data: str = typer.Option("synthmix", "--data", help="synthmix, mix5, mix5+spa or names like rain200l,ddn[:weight]."),
+    data: str = typer.Option("synthmix", "--data", help="synthmix, mix5, mix5+spa or names like rain200l,ddn\\[:weight]."),
     root: Path | None = typer.Option(None, "--root", help="Folder holding one folder per real dataset."),
     dataset_root: list[str] = typer.Option([], "--dataset-root", help="NAME=DIR: where one dataset lives, overriding --root."),
     allow_partial: bool = typer.Option(False, "--allow-partial", help="Accept datasets with fewer images than expected (warns)."),
@@ -183,7 +183,7 @@ def print_table(run_dir: Path) -> None:
 
     title = f"{cfg.backbone} ({cfg.config}, {method}) on {metrics['data']}"
     for note in metrics.get("notes", []):
-        console.print(f"note: {note}", style="dim", highlight=False)
+        console.print(f"note: {note}", style="dim", highlight=False, markup=False)
     paired = {name: r for name, r in metrics["datasets"].items() if "psnr" in r}
     if not paired:
         print_noref_table(console, metrics, title)
