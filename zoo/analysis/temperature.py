@@ -18,7 +18,7 @@ its query encoder's z instead. Transformer context points have no kernel and no 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,7 @@ from ..coic.model import CoICModel
 from ..coic.modulation import ModulatedConv2d, ModulatedConvTranspose2d
 from ..data.mixing import to_tensor
 from ..errors import ZooError
+from ..evaluation.evaluate import same_size_batches
 from ..evaluation.inference import restore
 from .figures import Result, colour, marker, pyplot, save_figure, title, write_tables
 from .source import Source
@@ -90,17 +91,6 @@ class TemperatureProbe:
             handle.remove()
 
 
-def _batches(pairs: Sequence[tuple[np.ndarray, np.ndarray]], batch: int) -> Iterator[list[int]]:
-    group: list[int] = []
-    for index in range(len(pairs)):
-        if group and (len(group) == batch or pairs[index][0].shape != pairs[group[0]][0].shape):
-            yield group
-            group = []
-        group.append(index)
-    if group:
-        yield group
-
-
 def measure(
     model: CoICModel, sets: dict[str, Sequence[tuple[np.ndarray, np.ndarray]]], batch: int = 8, progress: ProgressLike | None = None
 ) -> pd.DataFrame:
@@ -116,7 +106,7 @@ def measure(
     try:
         model.eval()
         for dataset, pairs in sets.items():
-            for group in _batches(pairs, batch):
+            for group in same_size_batches(pairs, batch):
                 restore(model, torch.stack([to_tensor(pairs[i][0]) for i in group]))
                 for name, values in probe.take().items():
                     rows += [{"dataset": dataset, "image": i, "layer_index": order[name], "layer": name, "log_temperature": float(v)}

@@ -12,11 +12,12 @@ from torch import nn
 
 from ..data.mixing import to_tensor
 from ..errors import ZooError
-from .inference import OFFICIAL_TILE, official_tiling, restore
+from .inference import OFFICIAL_TILE, resolve_tiling, restore
 from .metrics import DEFAULT_PROTOCOL, score_batch
 
 
-def _same_size_batches(pairs: Sequence[tuple[np.ndarray, np.ndarray]], batch: int) -> Iterator[list[int]]:
+def same_size_batches(pairs: Sequence[tuple[np.ndarray, np.ndarray]], batch: int) -> Iterator[list[int]]:
+    """Indices of consecutive pairs in groups of at most `batch` images of one size (one tensor each)."""
     group: list[int] = []
     for index in range(len(pairs)):
         if group and (len(group) == batch or pairs[index][0].shape != pairs[group[0]][0].shape):
@@ -40,17 +41,12 @@ def evaluate_set(
     `tile` is a tile size, None for whole images, or `OFFICIAL_TILE` for the backbone's official
     tiling; `overlap` defaults to the official 0 (or the backbone's official overlap).
     """
-    if tile == OFFICIAL_TILE:
-        tile, official_overlap = official_tiling(model)
-        overlap = official_overlap if overlap is None else overlap
-    if isinstance(tile, str):
-        raise ZooError(f"tile '{tile}' is neither a size nor '{OFFICIAL_TILE}'")
-    overlap = 0 if overlap is None else overlap
+    tile, overlap = resolve_tiling(model, tile, overlap)
     model.eval()
     per_image: list[dict[str, Any]] = []
     tiled = False
     start = time.perf_counter()
-    for group in _same_size_batches(pairs, batch):
+    for group in same_size_batches(pairs, batch):
         loaded = [pairs[i] for i in group]
         rainy = torch.stack([to_tensor(r) for r, _ in loaded])
         clean = np.stack([c for _, c in loaded])

@@ -12,7 +12,7 @@ from torch import nn
 
 from ..data.mixing import to_tensor
 from ..errors import ZooError
-from .inference import OFFICIAL_TILE, official_tiling, restore
+from .inference import OFFICIAL_TILE, resolve_tiling, restore
 from .noref import NOREF_METRICS, NOREF_PROTOCOL, check_metrics, implementation, noref_scores
 
 
@@ -27,12 +27,7 @@ def evaluate_photos(
     (`input_niqe`, ...), plus per-image rows. Photos are restored one at a time (their sizes differ)."""
     names = check_metrics(metrics)
     implementations = {name: implementation(name) for name in names}  # fails first without pyiqa
-    if tile == OFFICIAL_TILE:
-        tile, official_overlap = official_tiling(model)
-        overlap = official_overlap if overlap is None else overlap
-    if isinstance(tile, str):
-        raise ZooError(f"tile '{tile}' is neither a size nor '{OFFICIAL_TILE}'")
-    overlap = 0 if overlap is None else overlap
+    tile, overlap = resolve_tiling(model, tile, overlap)
     model.eval()
     per_image: list[dict[str, Any]] = []
     tiled = False

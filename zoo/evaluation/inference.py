@@ -44,6 +44,17 @@ def official_tiling(model: nn.Module) -> tuple[int | None, int]:
     return spec.test_tile, spec.test_overlap
 
 
+def resolve_tiling(model: nn.Module, tile: int | str | None, overlap: int | None) -> tuple[int | None, int]:
+    """(tile, overlap) an evaluation runs with: `OFFICIAL_TILE` becomes the backbone's official tiling,
+    an unset overlap the official 0 (or the backbone's official overlap)."""
+    if tile == OFFICIAL_TILE:
+        tile, official_overlap = official_tiling(model)
+        overlap = official_overlap if overlap is None else overlap
+    if isinstance(tile, str):
+        raise ZooError(f"tile '{tile}' is neither a size nor '{OFFICIAL_TILE}'")
+    return tile, 0 if overlap is None else overlap
+
+
 def _centre_weight(tile_h: int, tile_w: int, like: Tensor) -> Tensor:
     """The official score map: centred on n/2 (not (n-1)/2), as `obtain_score_map` in test_model.py."""
     dh = torch.arange(tile_h, dtype=like.dtype, device=like.device) - tile_h / 2
