@@ -121,10 +121,9 @@ def leaderboard(
         write(lb, fmt, out, command)
         notes.print(f"wrote {out}")
     elif fmt == "table":
-        # Into a pipe or file, do not squeeze the table into 80 columns.
         from rich.measure import Measurement
 
-        shown = console if console.is_terminal else Console(width=max(console.width, 240))
+        shown = _wide_console()
         for table in rich_tables(lb):
             shown.print(table)
             need = Measurement.get(shown, shown.options.update_width(10_000), table).maximum
@@ -147,6 +146,11 @@ def leaderboard(
         notes.print(f"wrote {plot_path}")
 
 
+def _wide_console() -> Console:
+    """The terminal's console, or for a pipe or file one at least 240 wide: tables are not squeezed into 80 columns."""
+    return console if console.is_terminal else Console(width=max(console.width, 240))
+
+
 def _cost_view(store: Path, backbones: list[str], fmt: str, out: Path | None) -> None:
     import shlex
 
@@ -155,8 +159,7 @@ def _cost_view(store: Path, backbones: list[str], fmt: str, out: Path | None) ->
 
     runs = cost_table(store, backbones)
     if out is None and fmt == "table":
-        shown = console if console.is_terminal else Console(width=max(console.width, 240))
-        shown.print(rich_table(runs))
+        _wide_console().print(rich_table(runs))
         return
     parts = ["zoo", "leaderboard", "--cost", "--store", str(store)]
     for name in backbones:
