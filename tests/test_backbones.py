@@ -86,3 +86,16 @@ def test_too_small_input_names_the_minimum_size() -> None:
     with pytest.raises(ZooError, match="at least 9x9") as info:
         restore(model, torch.rand(1, 3, 5, 7))
     assert "\n" not in str(info.value)
+
+
+def test_idt_trains_after_inference_in_the_same_process() -> None:
+    """IDT caches its relative-position index; a first use under inference mode must not poison training."""
+    from zoo.backbones.idt import _relative_index
+
+    _relative_index.cache_clear()
+    model = zoo.create_model("idt", config="tiny")
+    x = torch.rand(1, 3, 64, 64)
+    with torch.inference_mode():
+        model.eval()(x)
+    model.train()(x).mean().backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)

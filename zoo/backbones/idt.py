@@ -72,9 +72,12 @@ def position_kernel(side: int) -> int:
 
 @lru_cache(maxsize=16)
 def _relative_index(height: int, width: int, k_bound: int) -> Tensor:
-    coords = torch.stack(torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")).flatten(1)
-    offsets = (coords[:, :, None] - coords[:, None, :]).clamp(1 - k_bound, k_bound - 1) + (k_bound - 1)
-    return offsets[0] * (2 * k_bound - 1) + offsets[1]
+    # Built outside inference mode even when first asked for there: an inference tensor in the cache
+    # could not be saved for backward by a later training step of the same process.
+    with torch.inference_mode(False):
+        coords = torch.stack(torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")).flatten(1)
+        offsets = (coords[:, :, None] - coords[:, None, :]).clamp(1 - k_bound, k_bound - 1) + (k_bound - 1)
+        return offsets[0] * (2 * k_bound - 1) + offsets[1]
 
 
 def relative_position_index(height: int, width: int, k_bound: int, device: torch.device) -> Tensor:
