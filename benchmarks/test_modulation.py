@@ -49,3 +49,24 @@ def test_modulated_conv(benchmark, layers) -> None:
     _, modulated, z = layers
     x = torch.rand(BATCH, CHANNELS, SIZE, SIZE, requires_grad=True)
     benchmark.pedantic(_step, args=(modulated, x, z), rounds=30, warmup_rounds=3)
+
+
+ODD_SHAPES = [(35, 35), (32, 3)]  # RCDNet's 35-channel convs; BRN's 32 -> 3 output conv (batch 4, 64x64)
+
+
+@pytest.mark.parametrize(("c_in", "c_out"), ODD_SHAPES, ids=[f"{i}to{o}" for i, o in ODD_SHAPES])
+@pytest.mark.parametrize("variant", ["plain", "block-padded", "unpadded"])
+def test_per_instance_conv_channel_padding(benchmark, monkeypatch, c_in: int, c_out: int, variant: str) -> None:
+    """Per-instance kernels as one grouped call, with and without zero channels up to the oneDNN block."""
+    import zoo.coic.modulation as modulation
+
+    if variant == "unpadded":
+        monkeypatch.setattr(modulation, "CPU_CHANNEL_BLOCK", 1)
+    torch.manual_seed(0)
+    torch.set_num_threads(2)
+    plain = nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1))
+    model = plain if variant == "plain" else coicify(copy.deepcopy(plain), DIM_Z)
+    z = None if variant == "plain" else torch.nn.functional.normalize(torch.randn(4, DIM_Z), dim=-1)
+    x = torch.rand(4, c_in, SIZE, SIZE, requires_grad=True)
+    benchmark.group = f"per-instance-conv-{c_in}to{c_out}-b4-64px"
+    benchmark.pedantic(_step, args=(model, x, z), rounds=20, warmup_rounds=3)

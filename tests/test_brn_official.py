@@ -21,11 +21,13 @@ def test_converted_official_checkpoint_reproduces_reference(kind: str, official_
     with pytest.warns(UserWarning, match="encoder") if kind == "coic" else _no_warning():
         model = zoo.create_model(f"local-dir:{tmp_path / kind}")
     assert model.backbone.iterations == 8 if kind == "coic" else model.iterations == 8
+    # Float rounding only: measured max |difference| 0 (baseline) and 1.1e-6 at a value of 0.59 (CoIC,
+    # whose per-instance convolution sums in another order than the official one); 1e-6 + 1e-6 * |value|.
     for i in range(3):
         with torch.no_grad():
             out = model(ref[f"input_{i}"], z=ref[f"z_{i}"]) if kind == "coic" else model(ref[f"input_{i}"])
-        torch.testing.assert_close(out, ref[f"{kind}_raw_{i}"], atol=1e-6, rtol=0)
-        torch.testing.assert_close(out.clamp(0, 1), ref[f"{kind}_out_{i}"], atol=1e-6, rtol=0)
+        torch.testing.assert_close(out, ref[f"{kind}_raw_{i}"], atol=1e-6, rtol=1e-6)
+        torch.testing.assert_close(out.clamp(0, 1), ref[f"{kind}_out_{i}"], atol=1e-6, rtol=1e-6)
 
 
 def test_official_parameter_counts(official_dir: Path, tmp_path: Path) -> None:

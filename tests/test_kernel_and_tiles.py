@@ -60,7 +60,7 @@ def _spread_mlp(mlp: nn.Module) -> None:
 
 @pytest.mark.parametrize(
     ("c_in", "c_out", "k", "stride", "padding", "groups"),
-    [(5, 7, 3, 1, 1, 1), (6, 4, 2, 1, 0, 1), (4, 6, 4, 2, 1, 1), (8, 32, 4, 2, 1, 2), (3, 5, 5, 1, 2, 1)],
+    [(5, 7, 3, 1, 1, 1), (6, 4, 2, 1, 0, 1), (4, 6, 4, 2, 1, 1), (8, 32, 4, 2, 1, 2), (3, 5, 5, 1, 2, 1), (6, 10, 3, 1, 1, 2)],
 )
 def test_modulated_conv_matches_the_official_tconv(c_in: int, c_out: int, k: int, stride: int, padding: int, groups: int) -> None:
     torch.manual_seed(k * 10 + c_in)
@@ -117,24 +117,3 @@ def test_tile_starts_are_the_official_crops(length: int, tile: int, overlap: int
     if length < tile:
         pytest.skip("the official code tiles only images larger than the tile")
     assert _tile_starts(length, tile, tile - overlap) == _official_crops(tile, length, tile - overlap)
-
-
-def test_official_brn_parity_tolerance(official_dir, tmp_path) -> None:
-    """The converted official BRN reproduces the reference outputs to 1e-6 (measured: 0 baseline, 8.7e-7 CoIC)."""
-    import warnings
-
-    from safetensors.torch import load_file
-
-    import zoo
-    from zoo.models.convert import convert_official
-
-    ref = load_file(str(official_dir / "reference.safetensors"))
-    for kind in ("baseline", "coic"):
-        convert_official(official_dir / f"brn_{kind}.pth", "brn", tmp_path / kind)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = zoo.create_model(f"local-dir:{tmp_path / kind}").eval()
-        for i in range(3):
-            with torch.no_grad():
-                out = model(ref[f"input_{i}"], z=ref[f"z_{i}"]) if kind == "coic" else model(ref[f"input_{i}"])
-            assert float((out - ref[f"{kind}_raw_{i}"]).abs().max()) <= 1e-6, (kind, i)
