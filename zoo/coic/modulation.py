@@ -104,9 +104,14 @@ conv in the same run (benchmarks/test_modulation.py): 32 -> 3 channels 2.95x unp
 to 8; 35 -> 35 channels 1.28x unpadded, 1.21x padded to 40."""
 
 
-def _block_padding(channels: int, device: torch.device) -> int:
-    """How many zero channels bring `channels` to a multiple of the CPU block (0 off the CPU)."""
-    if device.type != "cpu":
+def _block_padding(channels: int, groups: int, device: torch.device) -> int:
+    """How many zero channels bring `channels` to a multiple of the CPU block.
+
+    0 off the CPU, and 0 for grouped and depthwise convolutions, whose few channels per group
+    padding would multiply (a depthwise conv padded to 8 x 8 does 64 times the work: the tiny IDT
+    and DRSformer steps ran 2.5x slower when they were padded).
+    """
+    if device.type != "cpu" or groups != 1:
         return 0
     return -channels % CPU_CHANNEL_BLOCK
 
@@ -125,13 +130,14 @@ def _per_instance_conv2d(
     One grouped convolution (groups = batch x groups) runs every instance with its own kernel, as the
     official code does, with the bias fused into it; it was faster than torch.func.vmap at every
     shape measured on 2 CPU cores when it replaced that version (commit 050a86f). On
-    the CPU each group's channels are padded with zeros to the oneDNN block (`CPU_CHANNEL_BLOCK`):
-    the zero terms add nothing, so the result is the same sum, rounded in a different order.
+    the CPU the channels of an ungrouped layer are padded with zeros to the oneDNN block
+    (`CPU_CHANNEL_BLOCK`): the zero terms add nothing, so the result is the same sum, rounded in a
+    different order.
     """
     batch, height, width = x.shape[0], x.shape[-2], x.shape[-1]
     c_out, c_in_g, kh, kw = kernels.shape[1:]
     c_out_g = c_out // groups
-    pad_in, pad_out = _block_padding(c_in_g, x.device), _block_padding(c_out_g, x.device)
+    pad_in, pad_out = _block_padding(c_in_g, groups, x.device), _block_padding(c_out_g, groups, x.device)
     if pad_in:
         x = F.pad(x.reshape(batch * groups, c_in_g, height, width), (0, 0, 0, 0, 0, pad_in))
     if pad_in or pad_out:
