@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -25,15 +26,44 @@ def available() -> bool:
     return (CHECKOUT / "models" / "BRN_CoIM.py").is_file() and (CHECKOUT / "models" / "contrastive.py").is_file()
 
 
+@contextmanager
+def _checkout_importable() -> Iterator[None]:
+    """Import from the official checkout without leaving it importable afterwards.
+
+    The checkout ships its own `timm`, `models` and `SSIM`; left on sys.path, its old `timm` shadowed
+    the real one for every backbone built later in the same process (IDT failed with "No module
+    named 'timm.layers'" after this benchmark).
+    """
+    before = set(sys.modules)
+    sys.path.insert(0, str(CHECKOUT))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(CHECKOUT))
+        for name in set(sys.modules) - before:
+            if str(getattr(sys.modules[name], "__file__", None) or "").startswith(str(CHECKOUT)):
+                del sys.modules[name]
+
+
+@contextmanager
+def _cuda_is_a_no_op() -> Iterator[None]:
+    original = torch.Tensor.cuda
+    torch.Tensor.cuda = lambda self, *args, **kwargs: self  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        torch.Tensor.cuda = original  # type: ignore[method-assign]
+
+
 def official_step(batch: dict[str, torch.Tensor], n_neg: int = 4) -> Callable[[], float]:
     """A closure running one official BRN CoIC training step on `batch` (our MixedPatches keys)."""
-    sys.path.insert(0, str(CHECKOUT))
     import torchvision.transforms as T
-    from models.BRN_CoIM import BRN
-    from models.contrastive import MoCo
-    from SSIM import SSIM
 
-    torch.Tensor.cuda = lambda self, *args, **kwargs: self  # the official MoCo puts its labels on CUDA
+    with _checkout_importable():
+        from models.BRN_CoIM import BRN
+        from models.contrastive import MoCo
+        from SSIM import SSIM
+
     model = BRN(SimpleNamespace(inter_iter=8, use_GPU=False, dim_in=128)).train()
     moco = MoCo(3, 32, 128, temperature=1.0).train()
     base = [p for n, p in model.named_parameters() if "g2pa" not in n]
@@ -54,7 +84,8 @@ def official_step(batch: dict[str, torch.Tensor], n_neg: int = 4) -> Callable[[]
         negs = torch.cat([(rain[index].unsqueeze(1) + clean.unsqueeze(1)).clamp_(0.0, 1.0), negs], dim=1)
         base_opt.zero_grad()
         tran_opt.zero_grad()
-        logits, labels, z = moco(query, im_k, negs)
+        with _cuda_is_a_no_op():  # the official MoCo puts its labels on CUDA
+            logits, labels, z = moco(query, im_k, negs)
         loss = -ssim(model(rainy, tran_x=z, mode="tran"), clean) + 0.2 * cross_entropy(logits, labels)
         loss.backward()
         base_opt.step()
