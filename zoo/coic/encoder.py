@@ -69,6 +69,12 @@ class RainDetailEncoder(nn.Module):
         )
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        if x.device.type == "cpu":
+            # oneDNN's channels-last convolutions suit this encoder's widening, strided blocks: side by
+            # side on 2 cores, the no-grad key pass over 24 images took 206 ms instead of 282 ms at
+            # 128x128 (48 vs 55 ms at 64x64), the query's forward + backward over 4 images 89 vs 117 ms
+            # (28 vs 31 ms); the same sums in another order. Not measured on CUDA: left as it comes there.
+            x = x.contiguous(memory_format=torch.channels_last)
         features = self.resblock(self.conv1(x))
         z = F.normalize(self.mlp(features.mean(dim=(-2, -1))), dim=-1)
         return z, F.normalize(features, dim=1)
