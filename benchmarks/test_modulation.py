@@ -58,10 +58,10 @@ ODD_SHAPES = [(35, 35), (32, 3)]  # RCDNet's 35-channel convs; BRN's 32 -> 3 out
 @pytest.mark.parametrize("variant", ["plain", "block-padded", "unpadded"])
 def test_per_instance_conv_channel_padding(benchmark, monkeypatch, c_in: int, c_out: int, variant: str) -> None:
     """Per-instance kernels as one grouped call, with and without zero channels up to the oneDNN block."""
-    import zoo.coic.modulation as modulation
+    import zoo.coic.per_instance as per_instance
 
     if variant == "unpadded":
-        monkeypatch.setattr(modulation, "CPU_CHANNEL_BLOCK", 1)
+        monkeypatch.setattr(per_instance, "CPU_CHANNEL_BLOCK", 1)
     torch.manual_seed(0)
     torch.set_num_threads(2)
     plain = nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1))
