@@ -278,7 +278,7 @@ def test_leaderboard_outputs_render(tmp_path: Path) -> None:
     # the gain: mean of 3 paired differences (std 0.0046) and its t-interval, 0.0050 ± t(0.975, 2) * 0.0046 / sqrt(3)
     assert "**0.3300 ± 0.0468**" in md and "| brn | tiny | CoIC − baseline | 3 | 2 | +0.0050 [-0.0064, +0.0164] |" in md
     html = render(lb, "html")
-    assert "<table>" in html and "<b>0.3300 ± 0.0468</b>" in html and "<caption>Protocol y-matlab" in html
+    assert "<table class=\"sortable\"" in html and "<b>0.3300 ± 0.0468</b>" in html and "<caption>Protocol y-matlab" in html
     csv_text = render(lb, "csv")
     assert "±" not in csv_text
     table = pd.read_csv(pd.io.common.StringIO(csv_text))

@@ -17,9 +17,10 @@ import pytest
 from tests.cli_runner import run_cli
 from zoo.evaluation.records import make_row
 from zoo.results.boards import build
+from zoo.results.cells import board_cells
 from zoo.results.html import to_page
 from zoo.results.publish import command_line, generated_line
-from zoo.results.render import _cells, render
+from zoo.results.render import render
 from zoo.results.store import ResultsStore
 
 CHROMIUM = os.environ.get("ZOO_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -73,7 +74,7 @@ def test_page_shows_the_markdown_numbers(page: Path) -> None:
     markdown = render(lb, "md")
     for board in lb.boards:
         assert board.title in text
-        for _, cells in _cells(board):
+        for _, cells in board_cells(board):
             for cell, best in cells:
                 assert cell in markdown
                 assert (f"<b>{cell}</b>" if best else f">{cell}<") in text

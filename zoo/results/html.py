@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..evaluation.metrics import metric_info
 from .boards import AVERAGE, GAIN, Board, Leaderboard, method_label
-from .render import _cells
+from .cells import board_cells
 
 # The columns of `Board.stats` the page knows; any other column (a CI, a marker) is shown as it is.
 KNOWN_STATS = ("backbone", "config", "method", "eval_dataset", "mean", "std", "n", "best")
@@ -158,7 +158,7 @@ def _board_section(board: Board, board_index: int) -> str:
     header = "".join(f"<th>{esc(h)}</th>" for h in ("backbone", "config", "method", "seeds"))
     header += "".join(f'<th data-col="{esc(d)}">{esc(d)}</th>' for d in board.datasets)
     lines.append(f"<thead><tr>{header}</tr></thead><tbody>")
-    for key, cells in _cells(board):
+    for key, cells in board_cells(board):
         klass = ' class="gain"' if key[2] == GAIN else ""
         tds = [f"<td>{esc(key[0])}</td>", f"<td>{esc(key[1])}</td>", f"<td>{esc(method_label(key[2]))}</td>",
                f'<td class="num">{esc(board.seeds(key))}</td>']

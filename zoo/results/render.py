@@ -1,4 +1,4 @@
-"""Leaderboard renderers: Markdown, tidy CSV, HTML and rich terminal tables.
+"""Leaderboard renderers: Markdown, tidy CSV, HTML (the one page of `html.to_page`) and rich terminal tables.
 
 CSV output is tidy: one line per (board, row, test set) with `mean`, `std` and `n` in separate
 columns (and, for CoIC − baseline rows, the confidence interval: `ci_low`, `ci_high`, `ci_method`,
@@ -9,7 +9,6 @@ that generated them and the date: they are regenerated, never edited by hand.
 
 from __future__ import annotations
 
-import html
 import io
 from pathlib import Path
 from typing import Any
@@ -18,41 +17,15 @@ import pandas as pd
 
 from ..errors import ZooError
 from ..evaluation.metrics import metric_info
-from .boards import GAIN, ROW_KEYS, Board, Leaderboard, method_label
-from .stats import MARKER
+from .boards import GAIN, ROW_KEYS, Leaderboard, method_label
+from .cells import board_cells
+from .html import to_page
 
 FORMATS = ("table", "md", "csv", "html")
 CSV_COLUMNS = (
     "source", "train_data", "protocol", "iterations", "metric", "backbone", "config", "method", "eval_dataset",
     "mean", "std", "n", "best", "ci_low", "ci_high", "ci_method", "n_images", "excludes_zero", "citation",
 )
-
-
-def _format(row: pd.Series | None, metric: str, gain: bool = False) -> str:
-    if row is None or pd.isna(row["mean"]):
-        return "–"
-    digits = metric_info(metric).digits
-    sign = "+" if gain else ""
-    text = f"{row['mean']:{sign}.{digits}f}"
-    if gain and not pd.isna(row.get("ci_low", float("nan"))):
-        text += f" [{row['ci_low']:+.{digits}f}, {row['ci_high']:+.{digits}f}]"
-        return text + (MARKER if bool(row.get("excludes_zero")) else "")
-    if row["n"] >= 2 and not pd.isna(row["std"]):
-        text += f" ± {row['std']:.{digits}f}"
-    return text
-
-
-def _cells(board: Board) -> list[tuple[tuple[str, str, str], list[tuple[str, bool]]]]:
-    """Per row: its key and (text, best) for every column."""
-    out = []
-    for key in board.rows:
-        cells = []
-        for dataset in board.datasets:
-            row = board.cell(key, dataset)
-            best = row is not None and not pd.isna(row.get("best")) and bool(row.get("best"))
-            cells.append((_format(row, board.metric, key[2] == GAIN), best))
-        out.append((key, cells))
-    return out
 
 
 def to_markdown(lb: Leaderboard, generated: str | None = None) -> str:
@@ -69,7 +42,7 @@ def to_markdown(lb: Leaderboard, generated: str | None = None) -> str:
         header = ["backbone", "config", "method", "seeds", "images", *board.datasets]
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "|".join(["---"] * 3 + ["---:"] * (len(header) - 3)) + "|")
-        for key, cells in _cells(board):
+        for key, cells in board_cells(board):
             texts = [f"**{t}**" if best else t for t, best in cells]
             lines.append("| " + " | ".join([key[0], key[1], method_label(key[2]), board.seeds(key), board.n_images(key), *texts]) + " |")
         lines.append("")
@@ -98,37 +71,6 @@ def to_csv(lb: Leaderboard) -> str:
     return buffer.getvalue()
 
 
-def to_html(lb: Leaderboard, generated: str | None = None) -> str:
-    esc = html.escape
-    title = f"coic-zoo leaderboard: {metric_info(lb.metric).label}"
-    parts = [
-        "<!DOCTYPE html>", f"<!-- {esc(generated)} -->" if generated else "", "<html><head><meta charset=\"utf-8\">",
-        f"<title>{esc(title)}</title>",
-        (
-            "<style>body{font-family:sans-serif}table{border-collapse:collapse;margin:1em 0}"
-            "td,th{border:1px solid #ccc;padding:2px 8px}td.num{text-align:right}caption{caption-side:bottom;"
-            "text-align:left;font-size:smaller;max-width:60em}tr.gain{background:#f4f4f4}</style>"
-        ),
-        "</head><body>", f"<h1>{esc(title)}</h1>",
-    ]
-    if generated:
-        parts.append(f"<p>{esc(generated)}</p>")
-    for board in lb.boards:
-        parts.append(f"<h2>{esc(board.title)}</h2><table>")
-        parts.append("<caption>" + "<br>".join(esc(c) for c in board.captions()) + "</caption>")
-        header = ["backbone", "config", "method", "seeds", *board.datasets]
-        parts.append("<tr>" + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr>")
-        for key, cells in _cells(board):
-            klass = ' class="gain"' if key[2] == GAIN else ""
-            tds = [f"<td>{esc(key[0])}</td>", f"<td>{esc(key[1])}</td>", f"<td>{esc(method_label(key[2]))}</td>",
-                   f"<td class=\"num\">{esc(board.seeds(key))}</td>"]
-            tds += [f"<td class=\"num\">{'<b>' + esc(t) + '</b>' if best else esc(t)}</td>" for t, best in cells]
-            parts.append(f"<tr{klass}>" + "".join(tds) + "</tr>")
-        parts.append("</table>")
-    parts.append("</body></html>")
-    return "\n".join(p for p in parts if p) + "\n"
-
-
 def rich_tables(lb: Leaderboard) -> list[Any]:
     from rich import box
     from rich.table import Table
@@ -141,7 +83,7 @@ def rich_tables(lb: Leaderboard) -> list[Any]:
         table = Table(title=title, caption=" ".join(board.captions()), caption_justify="left", box=box.SIMPLE_HEAD)
         for column in ("backbone", *(() if one_config else ("config",)), "method", "seeds", "images"):
             table.add_column(column, justify="right" if column in ("seeds", "images") else "left", no_wrap=True)
-        rows = _cells(board)
+        rows = board_cells(board)
         for index, dataset in enumerate(board.datasets):
             widest = max([len(dataset)] + [len(cells[index][0]) + 1 for _, cells in rows])
             table.add_column(dataset, justify="right", no_wrap=True, min_width=widest)
@@ -170,7 +112,7 @@ def render(lb: Leaderboard, fmt: str, generated: str | None = None) -> str:
     if fmt == "csv":
         return to_csv(lb)
     if fmt == "html":
-        return to_html(lb, generated)
+        return to_page(lb, generated)
     if fmt == "table":
         return to_text(lb, generated)
     raise ZooError(f"--format '{fmt}' is unknown; use {', '.join(FORMATS)}")
