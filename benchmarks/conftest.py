@@ -10,3 +10,13 @@ import torch
 def _threads() -> None:
     torch.manual_seed(0)
     torch.set_num_threads(2)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The paired ratios (benchmarks/paired.py) of this run, one line each."""
+    from benchmarks.paired import RESULTS
+
+    if RESULTS:
+        terminalreporter.section("paired ratios: median of per-round ratios, steps alternated round by round")
+        for result in RESULTS:
+            terminalreporter.write_line(result.line())
