@@ -1,4 +1,4 @@
-"""Two steps timed in alternation, and the ratio of their times taken round by round.
+"""Steps timed in alternation, and the ratios of their times taken round by round.
 
 pytest-benchmark times each test on its own, one after another, so a ratio of two tests' medians
 carries whatever the machine did in between; this machine's speed drifts (the same official step
@@ -45,6 +45,44 @@ class PairedResult:
 RESULTS: list[PairedResult] = []
 
 
+def time_alternating(
+    benchmark,
+    group: str,
+    steps: list[tuple[str, Callable[[], object]]],
+    rounds: int,
+    warmup: int = 1,
+    targets: dict[str, float] | None = None,
+) -> list[PairedResult]:
+    """Benchmark one round = every step (order reversed every other round); each step's ratio to the first."""
+    times: list[list[float]] = [[] for _ in steps]
+    count = [0]
+
+    def one_round() -> None:
+        order = range(len(steps)) if count[0] % 2 == 0 else reversed(range(len(steps)))
+        count[0] += 1
+        for index in order:
+            start = time.perf_counter()
+            steps[index][1]()
+            times[index].append(time.perf_counter() - start)
+
+    benchmark.group = group
+    benchmark.pedantic(one_round, rounds=rounds, warmup_rounds=warmup)
+    # Warm-up rounds come first; with --benchmark-disable the one round run is all there is.
+    kept = [t[-rounds:] for t in times]
+    reference = steps[0][0]
+    results = []
+    for (name, _), measured in zip(steps[1:], kept[1:]):
+        ratio = statistics.median(b / a for a, b in zip(kept[0], measured))
+        target = (targets or {}).get(name)
+        results.append(
+            PairedResult(group, reference, name, statistics.median(kept[0]), statistics.median(measured), ratio, target)
+        )
+        benchmark.extra_info[f"{name}_over_{reference}"] = ratio
+    benchmark.extra_info.update({f"{name}_s": statistics.median(t) for (name, _), t in zip(steps, kept)})
+    RESULTS.extend(results)
+    return results
+
+
 def time_pair(
     benchmark,
     group: str,
@@ -54,33 +92,6 @@ def time_pair(
     warmup: int = 1,
     target: float | None = None,
 ) -> PairedResult:
-    """Benchmark one round = both steps (alternating which goes first); returns the paired result."""
-    times: tuple[list[float], list[float]] = ([], [])
-    order = [0]
-
-    def one_round() -> None:
-        sequence = (0, 1) if order[0] % 2 == 0 else (1, 0)
-        order[0] += 1
-        for index in sequence:
-            start = time.perf_counter()
-            (first, second)[index][1]()
-            times[index].append(time.perf_counter() - start)
-
-    benchmark.group = group
-    benchmark.pedantic(one_round, rounds=rounds, warmup_rounds=warmup)
-    # Warm-up rounds come first; with --benchmark-disable the one round run is all there is.
-    a, b = times[0][-rounds:], times[1][-rounds:]
-    result = PairedResult(
-        group,
-        first[0],
-        second[0],
-        statistics.median(a),
-        statistics.median(b),
-        statistics.median(y / x for x, y in zip(a, b)),
-        target,
-    )
-    benchmark.extra_info.update(
-        {f"{first[0]}_s": result.first_s, f"{second[0]}_s": result.second_s, "paired_ratio": result.ratio}
-    )
-    RESULTS.append(result)
-    return result
+    """`time_alternating` for two steps: the ratio second / first."""
+    targets = None if target is None else {second[0]: target}
+    return time_alternating(benchmark, group, [first, second], rounds, warmup, targets)[0]

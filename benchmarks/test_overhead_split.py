@@ -1,6 +1,8 @@
-"""Where CoIC's training-time overhead goes: each part switched on alone, side by side in one run.
+"""Where CoIC's training-time overhead goes: each part switched on alone, timed in alternation.
 
-For one backbone config (batch 4, 64x64, forward + backward of the backbone), five variants:
+For one backbone config (batch 4, 64x64, forward + backward of the backbone), each benchmark round
+runs five steps (`paired.py`), and the summary at the end of the run gives each one's median
+per-round ratio to the baseline:
 - `baseline`: the plain backbone;
 - `modulated`: every modulated layer as it runs in training (z fixed, so no encoder);
 - `kernels-only`: the per-instance kernels are built (stats, MLP, tap softmax, scaled weight) and
@@ -8,11 +10,12 @@ For one backbone config (batch 4, 64x64, forward + backward of the backbone), fi
 - `grouped-conv-only`: the per-instance convolution of the unscaled weight, no kernels built: the cost
   of running each instance with its own kernel;
 - `encoder`: the query encoder's forward + backward alone (what `coic` adds on top of `modulated`).
-Ratios to `baseline` read off the group table say which part a speed-up must attack.
 Run: `pytest benchmarks/test_overhead_split.py --benchmark-group-by=group`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -20,12 +23,13 @@ import torch.nn.functional as F
 from torch import Tensor
 
 import zoo
+from benchmarks.paired import time_alternating
 from zoo.coic import context_of
 from zoo.coic.modulation import ModulatedConv2d, _tap_attention
 from zoo.coic.per_instance import per_instance_conv2d
 
 CASES = [("brn", "paper"), ("brn", "tiny"), ("dgunet", "tiny")]
-VARIANTS = ["baseline", "modulated", "kernels-only", "grouped-conv-only", "encoder"]
+TRAINING_FORWARD = ModulatedConv2d.forward
 
 
 def _kernels_only(self: ModulatedConv2d, x: Tensor) -> Tensor:
@@ -43,35 +47,38 @@ def _grouped_conv_only(self: ModulatedConv2d, x: Tensor) -> Tensor:
     return per_instance_conv2d(x, kernels, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
-FORWARDS = {"kernels-only": _kernels_only, "grouped-conv-only": _grouped_conv_only}
-
-
-@pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize(("name", "config"), CASES, ids=[f"{n}-{c}" for n, c in CASES])
-def test_overhead_part(benchmark, monkeypatch, name: str, config: str, variant: str) -> None:
+def test_overhead_split(benchmark, monkeypatch, name: str, config: str) -> None:
     x = torch.rand(4, 3, 64, 64)
-    model = zoo.create_model(name, coic=variant != "baseline", config=config).train()
-    if variant in FORWARDS:
-        monkeypatch.setattr(ModulatedConv2d, "forward", FORWARDS[variant])
-    if variant == "baseline":
+    baseline = zoo.create_model(name, coic=False, config=config).train()
+    model = zoo.create_model(name, coic=True, config=config).train()
+    z = model.embed(x).detach()
+    encoder_input = model.encoder_input(x)
 
-        def step() -> None:
-            model.zero_grad(set_to_none=True)
-            model(x).square().mean().backward()
-    elif variant == "encoder":
-        encoder_input = model.encoder_input(x)
+    def baseline_step() -> None:
+        baseline.zero_grad(set_to_none=True)
+        baseline(x).square().mean().backward()
 
+    def backbone_step(forward: Callable[[ModulatedConv2d, Tensor], Tensor]) -> Callable[[], None]:
         def step() -> None:
-            model.zero_grad(set_to_none=True)
-            z, features = model.encoder(encoder_input)
-            (z.square().sum() + features.square().mean()).backward()
-    else:
-        z = model.embed(x).detach()
-
-        def step() -> None:
+            monkeypatch.setattr(ModulatedConv2d, "forward", forward)
             model.zero_grad(set_to_none=True)
             with context_of(model.backbone).use(z):
                 model.backbone(x).square().mean().backward()
 
-    benchmark.group = f"{name} {config} CoIC overhead split, fwd+bwd 4x64x64"
-    benchmark.pedantic(step, rounds=5 if config == "paper" else 10, warmup_rounds=1)
+        return step
+
+    def encoder_step() -> None:
+        model.zero_grad(set_to_none=True)
+        embedding, features = model.encoder(encoder_input)
+        (embedding.square().sum() + features.square().mean()).backward()
+
+    steps = [
+        ("baseline", baseline_step),
+        ("modulated", backbone_step(TRAINING_FORWARD)),
+        ("kernels-only", backbone_step(_kernels_only)),
+        ("grouped-conv-only", backbone_step(_grouped_conv_only)),
+        ("encoder", encoder_step),
+    ]
+    rounds = 5 if config == "paper" else 10
+    time_alternating(benchmark, f"{name} {config} CoIC overhead split, fwd+bwd 4x64x64", steps, rounds, warmup=1)
