@@ -82,8 +82,6 @@ def test_per_instance_conv_channel_padding(benchmark, monkeypatch, c_in: int, c_
 
     if variant == "unpadded":
         monkeypatch.setattr(per_instance, "CPU_CHANNEL_BLOCK", 1)
-    torch.manual_seed(0)
-    torch.set_num_threads(2)
     plain = nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1))
     model = plain if variant == "plain" else coicify(copy.deepcopy(plain), DIM_Z)
     z = None if variant == "plain" else torch.nn.functional.normalize(torch.randn(4, DIM_Z), dim=-1)

@@ -25,7 +25,7 @@ from torch import Tensor
 import zoo
 from benchmarks.paired import time_alternating
 from zoo.coic import context_of
-from zoo.coic.modulation import ModulatedConv2d, _tap_attention
+from zoo.coic.modulation import ModulatedConv2d
 from zoo.coic.per_instance import per_instance_conv2d
 
 CASES = [("brn", "paper"), ("brn", "tiny"), ("dgunet", "tiny")]
@@ -33,10 +33,7 @@ TRAINING_FORWARD = ModulatedConv2d.forward
 
 
 def _kernels_only(self: ModulatedConv2d, x: Tensor) -> Tensor:
-    c_in_g = self.in_channels // self.groups
-    kh, kw = self.kernel_size
-    att = _tap_attention(self._mlp(x, self._active_z()), self.out_channels, c_in_g, kh * kw, self.layout)
-    kernels = self.weight.unsqueeze(0) * att.reshape(x.shape[0], self.out_channels, c_in_g, kh, kw)
+    kernels = self.instance_kernels(x, self._active_z())
     # The kernels join the graph through a zero-weighted term, so their backward runs too.
     weight = self.weight + 0.0 * kernels.sum(dim=0)
     return F.conv2d(x, weight, self.bias, self.stride, self.padding, self.dilation, self.groups)

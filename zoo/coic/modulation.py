@@ -152,15 +152,18 @@ class ModulatedConv2d(nn.Conv2d, _Modulated):
         new._setup(dim_z, conv.in_channels, hidden, conv.out_channels + c_in_g + taps, layout)
         return new
 
+    def instance_kernels(self, x: Tensor, z: Tensor) -> Tensor:
+        """B x C_out x C_in/groups x kh x kw: the weight rescaled for each instance of x from z and x's channel means."""
+        c_in_g = self.in_channels // self.groups
+        kh, kw = self.kernel_size
+        att = _tap_attention(self._mlp(x, z), self.out_channels, c_in_g, kh * kw, self.layout)
+        return self.weight.unsqueeze(0) * att.reshape(x.shape[0], self.out_channels, c_in_g, kh, kw)
+
     def forward(self, x: Tensor) -> Tensor:
         z = self._active_z()
         if z is None:
             return super().forward(x)
-        batch = x.shape[0]
-        c_in_g = self.in_channels // self.groups
-        kh, kw = self.kernel_size
-        att = _tap_attention(self._mlp(x, z), self.out_channels, c_in_g, kh * kw, self.layout)
-        kernels = self.weight.unsqueeze(0) * att.reshape(batch, self.out_channels, c_in_g, kh, kw)
+        kernels = self.instance_kernels(x, z)
         if self.padding_mode != "zeros":
             x = F.pad(x, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             padding: int | tuple[int, ...] | str = 0
