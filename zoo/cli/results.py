@@ -87,14 +87,17 @@ def leaderboard(
     fmt: str | None = typer.Option(None, "--format", help="table, md, csv or html (default: from --out's suffix, else table)."),
     out: Path | None = typer.Option(None, "--out", help="Write to this file instead of the terminal."),
     plot_path: Path | None = typer.Option(
-        None, "--plot", help="Also draw a PNG: the learning curves (CoIC vs baseline PSNR against iterations) when the store has them, else the CoIC gain per test set.",
+        None, "--plot", help="Also draw a PNG: CoIC − baseline PSNR against iterations (95%% band over paired seeds) when the store has paired learning curves, else the learning curves, else the CoIC gain per test set.",
+    ),
+    at_iteration: int | None = typer.Option(
+        None, "--at-iteration", min=1, help="The table at this training budget, from the runs' learning curves (runs trained with --eval-every).",
     ),
     cost: bool = typer.Option(False, "--cost", help="One line per run instead: device, precision, batch, images/s, peak GPU memory, time."),
     costs: bool = typer.Option(False, "--costs", help="Add the cost columns (as --metric cost) below the leaderboard; measured now, takes a while."),
 ) -> None:
     """Leaderboard of the results store: mean ± std over seeds, CoIC − baseline per backbone, best marked."""
     from ..results.boards import build
-    from ..results.plot import plot, plot_curves
+    from ..results.plot import plot, plot_curves, plot_gain_curves
     from ..results.publish import command_line, page, write
     from ..results.render import infer_format, rich_tables
 
@@ -107,7 +110,14 @@ def leaderboard(
         return
     if costs and out is not None and fmt != "md":
         raise ZooError("--costs adds the cost columns to markdown or terminal output; for other formats use --metric cost")
-    if store is None and source == "measured":
+    if at_iteration is not None:
+        from ..results.budget import rows_at
+        from ..results.store import ResultsStore
+
+        store = store if store is not None else DEFAULT_STORE
+        lb = build(store, metric=metric, datasets=dataset, protocol=protocol, backbones=backbone,
+                   table=rows_at(ResultsStore(store).load_curves(), at_iteration), images=None)
+    elif store is None and source == "measured":
         from ..results.published import default_tables
 
         table, images, where = default_tables(DEFAULT_STORE)
@@ -116,7 +126,9 @@ def leaderboard(
     else:
         store = store if store is not None else DEFAULT_STORE
         lb = build(store, metric=metric, datasets=dataset, source=source, protocol=protocol, backbones=backbone, reported=reported)
-    command = command_line(store, fmt, out, metric, dataset, source, protocol, backbone, reported, plot_path) + (" --costs" if costs else "")
+    command = command_line(store, fmt, out, metric, dataset, source, protocol, backbone, reported, plot_path) + (" --costs" if costs else "") + (
+        f" --at-iteration {at_iteration}" if at_iteration is not None else ""
+    )
     if out is not None:
         write(lb, fmt, out, command)
         notes.print(f"wrote {out}")
@@ -137,12 +149,17 @@ def leaderboard(
     if costs:
         _model_cost_view(store, backbone, "md" if out is not None and fmt == "md" else fmt, out, append=out is not None)
     if plot_path is not None:
+        from ..results.budget import gain_curves
         from ..results.store import ResultsStore
 
         curves = ResultsStore(store if store is not None else DEFAULT_STORE).load_curves()
         if backbone:
             curves = curves[curves["backbone"].astype(str).isin(backbone)]
-        plot_curves(curves, plot_path) if not curves.empty else plot(lb, plot_path)
+        gains = gain_curves(curves) if not curves.empty else None
+        if gains is not None and not gains.empty:
+            plot_gain_curves(gains, plot_path)
+        else:
+            plot_curves(curves, plot_path) if not curves.empty else plot(lb, plot_path)
         notes.print(f"wrote {plot_path}")
 
 

@@ -208,7 +208,7 @@ def boards_of(table: pd.DataFrame, metric: str, images: pd.DataFrame | None = No
     boards = []
     group_keys = ["source", "train_data", "protocol", "iterations", "citation"]
     for (source, train_data, protocol, iterations, citation), group in table.groupby(group_keys, sort=True):
-        datasets = _dataset_order(group["eval_dataset"].astype(str).unique())
+        datasets = dataset_order(group["eval_dataset"].astype(str).unique())
         paired = _image_differences(group, images, metric)
         stats = _statistics(group, datasets, lower_better=metric_info(metric).lower_better, per_image=paired)
         if len(datasets) > 1:
@@ -222,7 +222,7 @@ def boards_of(table: pd.DataFrame, metric: str, images: pd.DataFrame | None = No
     return boards
 
 
-def _dataset_order(names: Any) -> list[str]:
+def dataset_order(names: Any) -> list[str]:
     """The suite's own order for the test sets it knows (synthmix domains, then real sets), then A-Z."""
     names = [str(n) for n in names]
     # "ddn" is both a synthmix domain and a real set: use the order that knows most of the names.

@@ -85,3 +85,53 @@ def plot_curves(curves: pd.DataFrame, path: str | Path) -> Path:
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
     plt.close(fig)
     return path
+
+
+def plot_gain_curves(gains: pd.DataFrame, path: str | Path) -> Path:
+    """CoIC − baseline PSNR against training iterations (`budget.gain_curves`): first panel, the average
+    over test sets, one line per backbone with its 95% band over paired seeds; then one panel per
+    backbone with a line per test set (mean over paired seeds), so a domain that gains or loses shows."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .boards import AVERAGE
+
+    groups = sorted({(str(b), str(c), str(d), str(p)) for b, c, d, p in
+                     zip(gains["backbone"], gains["config"], gains["train_data"], gains["protocol"])})
+    panels = 1 + len(groups)
+    columns = min(panels, 3)
+    rows = -(-panels // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 3.4 * rows), squeeze=False)
+    first = axes.flat[0]
+    for backbone, config, data, protocol in groups:
+        mine = gains[(gains["backbone"] == backbone) & (gains["config"] == config) & (gains["train_data"] == data)
+                     & (gains["protocol"] == protocol)]
+        average = mine[mine["eval_dataset"] == AVERAGE].sort_values("step")
+        n = f"n={int(average['n'].min())}" if average["n"].min() == average["n"].max() else f"n={int(average['n'].min())}-{int(average['n'].max())}"
+        line = first.plot(average["step"], average["mean"], marker="o", markersize=3, label=f"{backbone} ({config}, {n} seeds)")[0]
+        first.fill_between(average["step"], average["low"], average["high"], color=line.get_color(), alpha=0.2, linewidth=0)
+    first.axhline(0.0, color="black", linewidth=0.8)
+    first.set_title(f"average over test sets, 95% CI over paired seeds ({groups[0][3] if groups else ''})", fontsize=9)
+    first.set_xlabel("iterations")
+    first.set_ylabel("CoIC − baseline PSNR (dB)")
+    first.legend(fontsize=7)
+    for ax, (backbone, config, data, protocol) in zip(list(axes.flat)[1:], groups):
+        mine = gains[(gains["backbone"] == backbone) & (gains["config"] == config) & (gains["train_data"] == data)
+                     & (gains["protocol"] == protocol) & (gains["eval_dataset"] != AVERAGE)]
+        for dataset in dict.fromkeys(mine["eval_dataset"]):
+            points = mine[mine["eval_dataset"] == dataset].sort_values("step")
+            ax.plot(points["step"], points["mean"], marker=".", markersize=3, linewidth=1, label=dataset)
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.set_title(f"{backbone} ({config}, {data}): per test set, mean over seeds", fontsize=9)
+        ax.set_xlabel("iterations")
+        ax.set_ylabel("CoIC − baseline PSNR (dB)")
+        ax.legend(fontsize=6, ncol=2)
+    for ax in list(axes.flat)[panels:]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    path = Path(path)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
+    plt.close(fig)
+    return path

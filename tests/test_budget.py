@@ -1,0 +1,105 @@
+"""CoIC − baseline against the training budget: paired learning curves, their intervals, the table at
+any recorded budget (`--at-iteration`) and the figure (`--plot`), checked against direct formulas."""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from tests.cli_runner import run_cli
+from zoo.errors import ZooError
+from zoo.evaluation.records import curve_rows, make_row
+from zoo.results.budget import gain_curves, rows_at
+from zoo.results.store import ResultsStore
+
+SEEDS = (0, 1, 2, 3)
+STEPS = (200, 400, 600)
+DATASETS = ("light", "heavy")
+
+
+def _psnr(backbone: str, method: str, dataset: str, seed: int, step: int) -> float:
+    """Known values with a per-seed spread, so the intervals are not degenerate."""
+    gain = {"brn": 0.05, "rcdnet": -0.02}[backbone] * step / 200 if method == "coic" else 0.0
+    return 20.0 + step / 100 + (dataset == "heavy") * -5 + gain + 0.03 * ((seed * 7 + step // 200 + (method == "coic")) % 5)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    results = ResultsStore(tmp_path / "budget")
+    for backbone in ("brn", "rcdnet"):
+        for method in ("baseline", "coic"):
+            for seed in SEEDS:
+                rows = [make_row(run=f"{backbone}-{method}-s{seed}", backbone=backbone, config="tiny", method=method,
+                                 train_data="synthmix", eval_dataset=d, metric="psnr", protocol="y-matlab",
+                                 value=_psnr(backbone, method, d, seed, STEPS[-1]), iterations=STEPS[-1], seed=seed,
+                                 source="measured") for d in DATASETS]
+                curve = [{"step": s, "psnr": {d: _psnr(backbone, method, d, seed, s) for d in DATASETS}} for s in STEPS]
+                results.append(rows, curve=curve_rows(rows, curve))
+    return results.root
+
+
+def _direct(backbone: str, dataset: str, step: int) -> tuple[float, float, float]:
+    """Mean and 95% t-interval of the paired difference, written out independently of zoo.results.stats."""
+    sets = DATASETS if dataset == "average" else (dataset,)
+    diffs = np.array([np.mean([_psnr(backbone, "coic", d, s, step) - _psnr(backbone, "baseline", d, s, step) for d in sets]) for s in SEEDS])
+    half = stats.t.ppf(0.975, len(diffs) - 1) * diffs.std(ddof=1) / math.sqrt(len(diffs))
+    return float(diffs.mean()), float(diffs.mean() - half), float(diffs.mean() + half)
+
+
+def test_gain_curves_are_the_paired_t_intervals(store: Path) -> None:
+    gains = gain_curves(ResultsStore(store).load_curves())
+    assert len(gains) == 2 * (len(DATASETS) + 1) * len(STEPS)
+    for row in gains.itertuples():
+        mean, low, high = _direct(row.backbone, row.eval_dataset, row.step)
+        # float64 sums of a handful of values: agreement to 1e-9 dB leaves room for summation order only
+        assert row.n == len(SEEDS)
+        assert (row.mean, row.low, row.high) == pytest.approx((mean, low, high), abs=1e-9)
+
+
+def test_average_needs_every_test_set_paired(store: Path) -> None:
+    curves = ResultsStore(store).load_curves()
+    drop = (curves["method"] == "coic") & (curves["seed"] == 3) & (curves["eval_dataset"] == "heavy") & (curves["step"] == 600)
+    gains = gain_curves(curves[~drop])
+    brn = gains[(gains["backbone"] == "brn") & (gains["step"] == 600)].set_index("eval_dataset")
+    assert brn.loc["light", "n"] == 4 and brn.loc["heavy", "n"] == 3 and brn.loc["average", "n"] == 3
+
+
+def _csv(out: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(out))
+
+
+def test_table_at_a_budget_gives_the_figure_interval(store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["leaderboard", "--store", str(store), "--at-iteration", "400", "--format", "csv"], monkeypatch, capsys)
+    assert code == 0, err
+    table = _csv(out)
+    assert set(table["iterations"]) == {400}
+    gain = table[(table["method"] == "coic-baseline") & (table["backbone"] == "brn")].set_index("eval_dataset")
+    for dataset in (*DATASETS, "average"):
+        mean, low, high = _direct("brn", dataset, 400)
+        # the CSV prints 6 significant digits
+        assert (gain.loc[dataset, "mean"], gain.loc[dataset, "ci_low"], gain.loc[dataset, "ci_high"]) == pytest.approx((mean, low, high), abs=1e-4)
+        assert gain.loc[dataset, "n"] == len(SEEDS)
+
+
+def test_unrecorded_budget_names_the_recorded_ones(store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["leaderboard", "--store", str(store), "--at-iteration", "300"], monkeypatch, capsys)
+    assert code == 2 and "--at-iteration 300" in err and "200, 400, 600" in err and "Traceback" not in err
+    with pytest.raises(ZooError, match="none \\(train with --eval-every N\\)"):
+        rows_at(ResultsStore(store).load_curves().iloc[0:0], 200)
+
+
+def test_plot_draws_the_gain_curves(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import zoo.results.plot as plots
+
+    drawn: list[int] = []
+    real = plots.plot_gain_curves
+    monkeypatch.setattr(plots, "plot_gain_curves", lambda gains, path: drawn.append(len(gains)) or real(gains, path))
+    code, _, err = run_cli(["leaderboard", "--store", str(store), "--format", "csv", "--plot", str(tmp_path / "gain.png")], monkeypatch, capsys)
+    assert code == 0 and drawn == [2 * 3 * 3], err
+    assert (tmp_path / "gain.png").stat().st_size > 5000
