@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 from torch.utils.data import DataLoader
 
+from tests.cli_runner import run_cli
 from tests.fixtures_datasets import (
     CLEAN_BLUE,
     RAIN_BLUE,
@@ -36,14 +37,17 @@ from tests.fixtures_datasets import (
 )
 from zoo.data.images import rainy_half_votes
 from zoo.data.layouts import (
+    SPLITS,
     CheckReport,
     Pair,
     PairedImages,
     check_dataset,
+    detect_layout,
     find_datasets,
     guess_orientation,
     list_layouts,
     open_dataset,
+    plan_check,
 )
 from zoo.errors import DatasetError, UnknownNameError, ZooError
 
@@ -402,3 +406,98 @@ def test_fixture_suite_emits_no_stray_warnings(tmp_path: Path) -> None:
         warnings.simplefilter("error")
         assert check_dataset("did", folder, expected=2).ok
         assert len(open_dataset("did", folder, expected=2)) == 2
+
+
+# --- `zoo data check DIR` recognising the layout, and folders that list their own pairs -----------------
+
+
+def test_check_recognises_a_plain_paired_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = build_paired(tmp_path / "mine" / "train", {"1": "1", "2": "2"}).parent
+    (found,) = plan_check(folder)
+    assert (found.name, found.folder, found.splits) == ("paired", folder, ("train",))
+    assert "train/rain/1.png <-> train/norain/1.png" in found.why and "no test/" in found.why
+    code, out, _ = run_cli(["data", "check", str(folder)], monkeypatch, capsys)
+    assert code == 0 and f"paired: {folder} (2 pairs like" in out
+
+
+def test_check_names_both_layouts_when_two_fit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = build_rain200(tmp_path, "mine", "test", n=2)
+    with pytest.raises(ZooError) as excinfo:
+        detect_layout(folder)
+    error_line(excinfo, folder, "rain200l", "rain200h", "test/rain/norain-1x2.png", "--dataset rain200l or --dataset rain200h")
+    code, _, err = run_cli(["data", "check", str(folder)], monkeypatch, capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "--dataset rain200h" in err
+    code, out, _ = run_cli(["data", "check", str(folder), "--dataset", "paired"], monkeypatch, capsys)
+    assert code == 0 and f"paired: {folder} (--dataset paired; no train/ (not checked))" in out
+
+
+def test_check_recognises_layouts_by_folder_name_then_by_file_names(tmp_path: Path) -> None:
+    named = build_rain200(tmp_path, "Rain200H", "test", n=2)
+    found = detect_layout(named)
+    assert (found.name, found.splits) == ("rain200h", ("test",)) and "named Rain200H" in found.why
+    ddn = build_ddn(tmp_path / "x", "train", backgrounds=1, types=2)
+    ddn.rename(tmp_path / "ddn-copy")
+    found = detect_layout(tmp_path / "ddn-copy")
+    assert found.name == "ddn" and "train/rain/1_1.jpg <-> train/norain/1.jpg" in found.why and "DDN-Data's file names" in found.why
+    did = build_side_by_side(tmp_path / "y", "mine", "train", 2, rain_left=True)
+    assert detect_layout(did).name == "did"
+    rain800 = build_rain800(tmp_path / "z", "test", n=2)
+    rain800.rename(tmp_path / "r8")
+    assert detect_layout(tmp_path / "r8").name == "rain800"
+    with pytest.raises(DatasetError, match="no known dataset folder found"):
+        detect_layout(tmp_path / "y")  # holds a dataset folder that is not named like one
+
+
+def test_roots_holding_one_folder_per_dataset_are_found_by_name(tmp_path: Path) -> None:
+    build_rain200(tmp_path, "Rain200L", "test", n=2)
+    build_rain800(tmp_path, "test", n=2)
+    found = plan_check(tmp_path)
+    assert [(f.name, f.folder.name, f.splits) for f in found] == [("rain200l", "Rain200L", SPLITS), ("rain800", "Rain800", SPLITS)]
+    assert [f.splits for f in plan_check(tmp_path, "rain800")] == [("test",)]  # --dataset: the splits present
+
+
+def _manifest(folder: Path, split: str, n: int) -> None:
+    lines = ["split,rainy,clean,domain"] + [f"{split},{split}/rain/norain-{i}x2.png,{split}/norain/norain-{i}.png,light" for i in range(1, n + 1)]
+    (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_a_manifest_sets_the_expected_pairs_ids_and_splits(tmp_path: Path) -> None:
+    folder = build_rain200(tmp_path, "Rain200L", "test", n=1)
+    for i in range(2, 204):  # more than the release's 200 test ids
+        shutil.copy(folder / "test" / "rain" / "norain-1x2.png", folder / "test" / "rain" / f"norain-{i}x2.png")
+        shutil.copy(folder / "test" / "norain" / "norain-1.png", folder / "test" / "norain" / f"norain-{i}.png")
+    with pytest.raises(DatasetError, match="does not fit the naming"):
+        open_dataset("rain200l", folder, "test", allow_partial=True)
+    _manifest(folder, "test", 203)
+    assert len(open_dataset("rain200l", tmp_path, "test")) == 203  # no allow_partial: the manifest's count
+    assert check_dataset("rain200l", folder, "test").ok
+    (found,) = plan_check(tmp_path)
+    assert found.splits == ("test",) and "manifest.csv: test 203" in found.why
+    (folder / "test" / "rain" / "norain-7x2.png").unlink()
+    (folder / "test" / "norain" / "norain-7.png").unlink()
+    report = check_dataset("rain200l", folder, "test")
+    assert not report.ok and "holds 202 of the 203 expected" in report.problems[0]
+
+
+class _Recorder:
+    """A ProgressLike that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[int, dict] = {}
+
+    def add_task(self, description: str, total: float | None = None, **fields) -> int:
+        self.tasks[len(self.tasks)] = {"description": description, "total": total, "done": 0, "removed": False}
+        return len(self.tasks) - 1
+
+    def update(self, task_id: int, *, advance: float | None = None, **fields) -> None:
+        self.tasks[task_id]["done"] += advance or 0
+
+    def remove_task(self, task_id: int) -> None:
+        self.tasks[task_id]["removed"] = True
+
+
+def test_check_reports_progress_pair_by_pair(tmp_path: Path) -> None:
+    folder = build_ddn(tmp_path, "train", backgrounds=2, types=2)
+    recorder = _Recorder()
+    assert check_dataset("ddn", folder, "train", expected=4, progress=recorder).ok
+    assert recorder.tasks == {0: {"description": "checking ddn train", "total": 4, "done": 4, "removed": True}}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..._progress import ProgressLike
 from ...errors import DatasetError
 from ..images import rainy_half_votes, read_rgb, split_side_by_side
 from .naming import Scan
@@ -48,8 +49,11 @@ class CheckReport:
         return f"{self.name} {self.split} at {self.root}: {counts}, {len(self.unpaired)} unpaired{sizes}: {verdict}"
 
 
-def _decode_all(pairs: list[Pair], problems: list[str]) -> list[tuple[int, int]]:
-    """Decode every file once (a DDN clean image serves 14 pairs); return rainy sizes, adding problems."""
+def _decode_all(pairs: list[Pair], problems: list[str], tick: Callable[[], None]) -> list[tuple[int, int]]:
+    """Decode every file once (a DDN clean image serves 14 pairs); return rainy sizes, adding problems.
+
+    `tick` is called after each pair: decoding a 12,000-pair set takes minutes, so the CLI shows a bar.
+    """
     shapes: dict[Path, tuple[int, ...] | None] = {}
 
     def shape(path: Path, half: str | None) -> tuple[int, ...] | None:
@@ -66,6 +70,7 @@ def _decode_all(pairs: list[Pair], problems: list[str]) -> list[tuple[int, int]]
     for pair in pairs:
         rainy = shape(pair.rainy, pair.half)
         clean = rainy if pair.half else shape(pair.clean, None)
+        tick()
         if rainy is None or clean is None:
             continue
         if rainy != clean:
@@ -101,11 +106,17 @@ def _extreme(sizes: list[tuple[int, int]], pick: Callable[..., int]) -> tuple[in
 
 
 def check_dataset(
-    name: str, root: str | Path, split: str = "train", allow_partial: bool = False, **options: Any
+    name: str,
+    root: str | Path,
+    split: str = "train",
+    allow_partial: bool = False,
+    progress: ProgressLike | None = None,
+    **options: Any,
 ) -> CheckReport:
     """Scan a split fully (names, pairing, counts, decoding, sizes, orientation); data problems are reported.
 
     Unknown layout, split or option names still raise `UnknownNameError`: those are typos, not data.
+    `progress` gets one task per call ("checking NAME SPLIT", one step per pair), removed when done.
     """
     layout = get_layout(name)
     try:
@@ -117,7 +128,12 @@ def check_dataset(
     count = count_problem(layout, split, scan, expected)
     if count and not (allow_partial and is_partial(scan, expected)):
         problems.append(count)
-    sizes = _decode_all(scan.pairs, problems)
+    if progress is None:
+        sizes = _decode_all(scan.pairs, problems, lambda: None)
+    else:
+        task = progress.add_task(f"checking {layout.name} {split}", total=len(scan.pairs))
+        sizes = _decode_all(scan.pairs, problems, lambda: progress.update(task, advance=1))
+        progress.remove_task(task)
     orientation = _orientation_problem(scan)
     if orientation:
         problems.append(orientation)

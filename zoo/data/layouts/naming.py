@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,12 @@ class Naming:
     clean_fmt: str
     ids: Mapping[str, range]
     types: range = range(1, 2)
+
+    def listing(self, split: str, declared: int | None) -> Naming:
+        """These names with ids 1..`declared` in `split`, for a folder whose manifest lists its pairs."""
+        if declared is None:
+            return self
+        return replace(self, ids={**self.ids, split: range(1, declared + 1)})
 
     def rule(self, split: str, fmt: str) -> str:
         ids = self.ids[split]

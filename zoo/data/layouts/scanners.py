@@ -36,7 +36,7 @@ def scan_rain200(layout: Layout, root: Path, split: str, options: Mapping[str, A
         fix += f" (the official code reads {shared}, shared by H and L: pass it only if it holds {layout.title}'s)"
     require_dir(rain_dir, f"the {layout.title} {split} rainy images (norain-<i>x2.png)", fix)
     clean_dir = require_dir(folder / "norain", f"the {layout.title} {split} clean images (norain-<i>.png)")
-    return scan_named(RAIN200_NAMING, split, rain_dir, clean_dir)
+    return scan_named(RAIN200_NAMING.listing(split, options.get("declared")), split, rain_dir, clean_dir)
 
 
 def scan_rain800(layout: Layout, root: Path, split: str, options: Mapping[str, Any]) -> Scan:

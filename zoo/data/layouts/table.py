@@ -20,6 +20,10 @@ Layouts (`root` is the dataset folder ROOT/<Set>; ROOT itself also works, see `f
 - paired: `<split>/` (or the root itself) with `rain/`+`norain/` or `input/`+`target/`, paired by stem; a
   rainy stem may end in `x2` or start with `rain-` where the clean one has neither or starts with `norain-`.
 
+A dataset folder holding a `manifest.csv` with `split`, `rainy`, `clean` columns (as `zoo data synth
+--backgrounds` writes) lists its own pairs: each split is expected to hold as many as it lists, and
+Rain200 ids run 1..that number, so such a folder opens without `allow_partial` (see `declared`).
+
 Options (keyword arguments of `open_dataset` / `check_dataset`): `expected` (int) replaces the expected
 number of pairs, for deliberate subsets and tests; `orientation` ("rain_left", "rain_right" or "auto",
 which guesses from high-frequency energy) for side-by-side files (did, rain800); `rain_dir` (a folder of
@@ -35,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import DatasetError, UnknownNameError, ZooError
+from .declared import declared_pairs
 from .naming import Scan, list_dir
 from .pairs import ORIENTATIONS, SPLITS, PairedImages
 from .scanners import paired_folder, scan_ddn, scan_did, scan_paired, scan_rain200, scan_rain800, scan_spa
@@ -171,10 +176,16 @@ def _resolve_root(layout: Layout, root: Path, split: str) -> Path:
 
 
 def scan_layout(layout: Layout, root: str | Path, split: str, given: Mapping[str, Any]) -> tuple[Path, Scan, int | None]:
-    """Resolve the root, list the split, and return (dataset folder, scan, expected pair count)."""
+    """Resolve the root, list the split, and return (dataset folder, scan, expected pair count).
+
+    A dataset folder whose `manifest.csv` lists its pairs (see `declared`) is expected to hold that
+    many, named 1..n where a layout numbers its files, instead of the official release's count.
+    """
     options = _options(layout, split, given)
     base = _resolve_root(layout, Path(root).expanduser(), split)
-    return base, layout.scan(layout, base, split, options), options["expected"] or layout.expected[split]
+    declared = (declared_pairs(base) or {}).get(split)
+    scan = layout.scan(layout, base, split, {**options, "declared": declared})
+    return base, scan, options["expected"] or declared or layout.expected[split]
 
 
 def count_problem(layout: Layout, split: str, scan: Scan, expected: int | None) -> str | None:

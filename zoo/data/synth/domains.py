@@ -18,6 +18,7 @@ from PIL import Image
 
 from ...errors import UnknownNameError
 from .backgrounds import background
+from .draws import RainDraws
 from .rain import StreakLayer, drops, gaussian_blur, splashes, streaks, veil
 
 SPLITS = {"train": 0, "test": 1}
@@ -105,31 +106,56 @@ def _rng(seed: int, domain_name: str, split: str, index: int) -> np.random.Gener
     return np.random.default_rng(np.random.SeedSequence([seed, domain_id, SPLITS[split], index]))
 
 
-def _compose(rng: np.random.Generator, dom: Domain, clean: np.ndarray, layers: tuple[StreakLayer, ...]) -> np.ndarray:
+def _compose(
+    rng: np.random.Generator,
+    dom: Domain,
+    clean: np.ndarray,
+    layers: tuple[StreakLayer, ...],
+    drawn: RainDraws | None = None,
+) -> np.ndarray:
+    """Rain of `dom` over `clean` (float H x W x 3); `drawn`, when given, records every sampled value.
+
+    Recording reads the values the draws return and never adds a draw, so the image is the same with
+    or without it (tests/test_synth_backgrounds.py pins synthmix's bytes).
+    """
     h, w, _ = clean.shape
+    record = drawn.new_layer if drawn is not None else (lambda: None)
     base_angle = rng.uniform(-25, 25) if len(layers) > 1 and dom.haze else 0.0
     rain = np.zeros((h, w), np.float32)
     for layer in layers:
-        rain += streaks(rng, h, w, layer, base_angle)
-    if layers and rng.random() < dom.extra_layers:
-        rain += streaks(rng, h, w, layers[0], base_angle + rng.uniform(-30, 30))
+        rain += streaks(rng, h, w, layer, base_angle, record())
+    extra = bool(layers) and rng.random() < dom.extra_layers
+    if extra:
+        rain += streaks(rng, h, w, layers[0], base_angle + rng.uniform(-30, 30), record())
     rain3 = rain[..., None]
     if dom.blend == "screen":
         rainy = 1.0 - (1.0 - clean) * (1.0 - np.clip(rain3, 0, 1))
     else:
         rainy = clean + rain3
+    haze: dict[str, float] = {}
+    airlight = None
     if dom.haze is not None:
-        t = veil(rng, h, w, dom.haze)[..., None]
+        t = veil(rng, h, w, dom.haze, haze)[..., None]
         airlight = rng.uniform(0.6, 0.85)
         rainy = t * rainy + (1 - t) * airlight
+    drops_count = splashes_count = 0
+    blur = noise = None
     if dom.real_effects:
         if rng.random() < 0.3:
-            seen, alpha = drops(rng, clean, int(rng.integers(3, 10)))
+            drops_count = int(rng.integers(3, 10))
+            seen, alpha = drops(rng, clean, drops_count)
             rainy = (1 - alpha[..., None]) * rainy + alpha[..., None] * seen
         if rng.random() < 0.3:
-            rainy = rainy + splashes(rng, h, w, int(rng.integers(20, 80)), 0.6)[..., None]
-        rainy = gaussian_blur(rainy, rng.uniform(0.3, 0.8))
-        rainy = rainy + rng.normal(0.0, rng.uniform(0.005, 0.015), rainy.shape).astype(np.float32)
+            splashes_count = int(rng.integers(20, 80))
+            rainy = rainy + splashes(rng, h, w, splashes_count, 0.6)[..., None]
+        blur = rng.uniform(0.3, 0.8)
+        rainy = gaussian_blur(rainy, blur)
+        noise = rng.uniform(0.005, 0.015)
+        rainy = rainy + rng.normal(0.0, noise, rainy.shape).astype(np.float32)
+    if drawn is not None:
+        drawn.blend, drawn.base_angle, drawn.extra_layer = dom.blend, base_angle, extra
+        drawn.haze, drawn.airlight = haze.get("haze"), airlight
+        drawn.drops, drawn.splashes, drawn.blur, drawn.noise = drops_count, splashes_count, blur, noise
     return rainy
 
 
@@ -168,6 +194,27 @@ def synth_pair(
         clean8 = _jpeg(clean8, int(background_rng.integers(low, high + 1)))
         rainy8 = _jpeg(rainy8, int(rng.integers(low, high + 1)))
     return rainy8, clean8
+
+
+def rain_over(clean: np.ndarray, domain_name: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, RainDraws]:
+    """(rainy, clean, draws): `domain_name`'s rain over a given clean image (float H x W x 3 in [0, 1]).
+
+    The same rain model as `synth_pair`, over a photo instead of a procedural background, with every
+    sampled value returned so the caller can list it. DDN's rain type (one of 14) is drawn here, as a
+    photo has no sample index to take it from; JPEG qualities are drawn from the same `rng`.
+    """
+    dom = domain(domain_name)
+    drawn = RainDraws(blend=dom.blend)
+    layers = dom.layers
+    if dom.rain_types:
+        drawn.rain_type = int(rng.integers(dom.rain_types))
+        layers = (_ddn_layer(drawn.rain_type),)
+    rainy8, clean8 = _to_uint8(_compose(rng, dom, clean, layers, drawn)), _to_uint8(clean)
+    if dom.jpeg_quality is not None:
+        low, high = dom.jpeg_quality
+        drawn.jpeg_clean, drawn.jpeg_rainy = int(rng.integers(low, high + 1)), int(rng.integers(low, high + 1))
+        clean8, rainy8 = _jpeg(clean8, drawn.jpeg_clean), _jpeg(rainy8, drawn.jpeg_rainy)
+    return rainy8, clean8, drawn
 
 
 class SynthDomain:

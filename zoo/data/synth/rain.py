@@ -63,23 +63,44 @@ def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def streaks(
-    rng: np.random.Generator, h: int, w: int, layer: StreakLayer, angle_offset: float = 0.0
+    rng: np.random.Generator,
+    h: int,
+    w: int,
+    layer: StreakLayer,
+    angle_offset: float = 0.0,
+    drawn: dict[str, float] | None = None,
 ) -> np.ndarray:
-    """One streak layer, H x W float32, peak brightness about `layer.brightness`."""
+    """One streak layer, H x W float32, peak brightness about `layer.brightness`.
+
+    `drawn`, when given, receives the values sampled for this layer (density, length in pixels at this
+    image size, angle, width, brightness, and the fixed blur), so a manifest can list them; the draws
+    and their order are the same either way, so recording never changes the image.
+    """
     scale = min(h, w) / 128.0
     density = rng.uniform(*layer.density)
     seeds = (rng.random((h, w), dtype=np.float32) < density).astype(np.float32)
     seeds *= rng.uniform(0.6, 1.0, size=(h, w)).astype(np.float32)
-    kernel = line_kernel(
-        rng.uniform(*layer.length) * scale, rng.uniform(*layer.angle) + angle_offset, rng.uniform(*layer.width)
-    )
-    rain = fft_convolve(seeds, kernel) * rng.uniform(*layer.brightness)
+    length = rng.uniform(*layer.length) * scale
+    angle = rng.uniform(*layer.angle) + angle_offset
+    width = rng.uniform(*layer.width)
+    kernel = line_kernel(length, angle, width)
+    brightness = rng.uniform(*layer.brightness)
+    rain = fft_convolve(seeds, kernel) * brightness
+    if drawn is not None:
+        drawn.update(density=density, length=length, angle=angle, width=width, brightness=brightness, blur=layer.blur)
     return gaussian_blur(rain, layer.blur)
 
 
-def veil(rng: np.random.Generator, h: int, w: int, strength: tuple[float, float]) -> np.ndarray:
-    """Transmission map t in (0, 1]: haze thicker towards the top, as distance grows in outdoor scenes."""
+def veil(
+    rng: np.random.Generator, h: int, w: int, strength: tuple[float, float], drawn: dict[str, float] | None = None
+) -> np.ndarray:
+    """Transmission map t in (0, 1]: haze thicker towards the top, as distance grows in outdoor scenes.
+
+    `drawn`, when given, receives the sampled haze coefficient as `haze`.
+    """
     beta = rng.uniform(*strength)
+    if drawn is not None:
+        drawn["haze"] = beta
     depth = np.linspace(1.0, 0.3, h, dtype=np.float32)[:, None] * np.ones((1, w), np.float32)
     return np.exp(-beta * depth)
 
