@@ -65,3 +65,13 @@ def test_same_key_appended_again_keeps_one_row(tmp_path: Path) -> None:
     store.append(_rows(0, 0))
     store.append(_rows(0, 0))
     assert len(store.load()) == ROWS and len(pd.concat(pd.read_csv(p) for p in tmp_path.glob("part-*.csv"))) == 2 * ROWS
+
+
+def test_a_key_appended_again_reads_back_with_its_newest_value(tmp_path: Path) -> None:
+    """A re-run's new number replaces the stored one: the newest part wins, not the first one read."""
+    store = ResultsStore(tmp_path)
+    first = _rows(0, 0)
+    store.append(first)
+    store.append([{**row, "value": row["value"] + 1.0} for row in first])
+    table = store.load()
+    assert sorted(table["value"]) == sorted(row["value"] + 1.0 for row in first)
