@@ -12,22 +12,34 @@ import zoo
 from zoo.errors import CheckpointError, UnknownNameError
 from zoo.models.convert import convert_official
 
+FLOAT64_TOLERANCE = 3e-6
+"""Ours in float64 against the stored float32 reference: what remains is the reference's own float32
+rounding, which is frozen in the file and so the same on every CPU (measured 8.7e-7 baseline, 1.49e-6
+CoIC; the checkpoint README measured up to 1.5e-6 against a float64 re-run). The bound is twice that."""
+FLOAT32_TOLERANCE = 1e-5
+"""Ours in float32 against the same reference: two float32 kernel paths. Measured (1 thread;
+default, ONEDNN_MAX_CPU_ISA=AVX2/AVX/SSE41, MKL_CBWR=COMPATIBLE, ATEN_CPU_CAPABILITY=default, 2 threads)
+max |ours - reference| 8.9e-7 to 1.73e-6, and ours off our float64 by up to 2.2e-6, so two paths
+can differ by 2.2e-6 + 1.5e-6; the bound is nearly three times that. The old bound, 1e-6 + 1e-6 |v|,
+held only on the kernel path that made the reference (1.73e-6 here on the baseline)."""
+
 
 @pytest.mark.parametrize("kind", ["baseline", "coic"])
-def test_converted_official_checkpoint_reproduces_reference(kind: str, official_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
+def test_converted_official_checkpoint_reproduces_reference(kind: str, dtype: torch.dtype, official_dir: Path, tmp_path: Path) -> None:
     ref = load_file(str(official_dir / "reference.safetensors"))
     _, summary = convert_official(official_dir / f"brn_{kind}.pth", "brn", tmp_path / kind)
     assert summary["kind"] == kind
     with pytest.warns(UserWarning, match="encoder") if kind == "coic" else _no_warning():
-        model = zoo.create_model(f"local-dir:{tmp_path / kind}")
+        model = zoo.create_model(f"local-dir:{tmp_path / kind}").to(dtype)
     assert model.backbone.iterations == 8 if kind == "coic" else model.iterations == 8
-    # Float rounding only: measured max |difference| 0 (baseline) and 1.1e-6 at a value of 0.59 (CoIC,
-    # whose per-instance convolution sums in another order than the official one); 1e-6 + 1e-6 * |value|.
+    tolerance = FLOAT64_TOLERANCE if dtype == torch.float64 else FLOAT32_TOLERANCE
     for i in range(3):
+        x, z = ref[f"input_{i}"].to(dtype), ref[f"z_{i}"].to(dtype)
         with torch.no_grad():
-            out = model(ref[f"input_{i}"], z=ref[f"z_{i}"]) if kind == "coic" else model(ref[f"input_{i}"])
-        torch.testing.assert_close(out, ref[f"{kind}_raw_{i}"], atol=1e-6, rtol=1e-6)
-        torch.testing.assert_close(out.clamp(0, 1), ref[f"{kind}_out_{i}"], atol=1e-6, rtol=1e-6)
+            out = model(x, z=z) if kind == "coic" else model(x)
+        torch.testing.assert_close(out, ref[f"{kind}_raw_{i}"].to(dtype), atol=tolerance, rtol=0)
+        torch.testing.assert_close(out.clamp(0, 1), ref[f"{kind}_out_{i}"].to(dtype), atol=tolerance, rtol=0)
 
 
 def test_official_parameter_counts(official_dir: Path, tmp_path: Path) -> None:

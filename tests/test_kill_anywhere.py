@@ -9,6 +9,11 @@ one of those complete versions (and load); the temporary file of a killed write 
 and is removed when the run resumes. TensorBoard event files are append-only logs (one per process,
 records framed with checksums, so a torn last record is dropped by their reader) and are not versioned.
 Files are created under umask 022 and must be 0644.
+
+Bit-identity must hold within one machine: the uninterrupted run (in this process) and the killed and
+resumed ones (subprocesses with this environment) each use one thread on the same CPU, so one float32
+kernel path. A CPU with another oneDNN/MKL instruction set or thread count rounds the same step
+differently, so a run resumed there goes on correctly but not bit for bit, and that is not what this tests.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ checkpoint, throws the trainer away, scrambles the global RNG (as a new process 
 resumes from the folder. Weights, EMA weights, optimiser state and exported files must be equal bit for
 bit. IDT's DropPath draws from the global RNG at every step, so that case fails if the trainer stops
 restoring the RNG state from `train_state.pt`.
+
+Bit-identity must hold within one machine (here both runs share one process, so one float32 kernel
+path): a CPU with another oneDNN/MKL instruction set or thread count rounds the same step differently,
+so a run resumed there goes on correctly but not bit for bit, and that is not what this tests.
 """
 
 from __future__ import annotations
