@@ -120,6 +120,25 @@ def outputs(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         return model(x)
 
 
+HUB_COIC, HUB_BASELINE = "brn.coic_hubonly", "brn.baseline_hubonly"
+
+
+@pytest.fixture
+def hub_tags(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two table entries served by the Hub alone, without hashes, so a test can push its own runs there.
+
+    The shipped table has none such (`test_every_listed_tag_says_where_its_files_are`); these stand for a
+    tag whose repository exists before its hashes are recorded, the Hub's own sha256 being the check.
+    """
+    from zoo.models import pretrained
+
+    for method, tag in (("coic", HUB_COIC), ("baseline", HUB_BASELINE)):
+        files = {"config.json": None, "model.safetensors": None, **({"encoder.safetensors": None} if method == "coic" else {})}
+        cfg = PretrainedCfg(backbone="brn", tag=tag.partition(".")[2], hf_hub_id=f"coic-zoo/{tag}", method=method,
+                            train_data="synthmix", license="mit", files=files)
+        monkeypatch.setitem(pretrained._PRETRAINED, cfg.name, cfg)
+
+
 @pytest.fixture
 def run(tmp_path: Path) -> tuple[Path, nn.Module]:
     folder = tmp_path / "run-coic"
@@ -237,14 +256,13 @@ def test_table_lists_tags_with_provenance() -> None:
         "rcdnet.official_coic",
     ]
     official = pretrained_cfg("brn.official_coic")
-    assert official.hf_hub_id == "coic-zoo/brn.official_coic" and official.method == "coic"
+    assert official.where == "official" and official.hf_hub_id is None and official.method == "coic"
     assert official.license == "mit" and "8c99e733ab25869bf87cd720b9a6a65d62914dd6" in official.source
     assert "2404.12091" in official.citation
-    assert pretrained_cfg("brn.coic_synthmix").files == {
-        "config.json": None,
-        "model.safetensors": None,
-        "encoder.safetensors": None,
-    }
+    synthmix = pretrained_cfg("brn.coic_synthmix")
+    assert synthmix.where == "packaged" and synthmix.hf_hub_id == "coic-zoo/brn.coic_synthmix"
+    assert set(synthmix.files) == {"config.json", "model.safetensors", "encoder.safetensors"}
+    assert all(sha is not None for sha in synthmix.files.values())
 
 
 def test_unknown_tag_and_method_conflict_are_clear() -> None:
@@ -271,26 +289,27 @@ def test_pretrained_false_builds_the_tag_architecture_without_download() -> None
     assert isinstance(model, zoo.CoICModel) and model.backbone.iterations == 8
 
 
-def test_tag_equals_backbone_with_pretrained(tmp_path: Path, hub: HubServer) -> None:
+def test_tag_equals_backbone_with_pretrained(tmp_path: Path, hub: HubServer, hub_tags: None) -> None:
     model = make_run(tmp_path / "run")
-    push_run(tmp_path / "run", "coic-zoo/brn.coic_synthmix", token="hf_dummy")
-    by_tag = zoo.create_model("brn.coic_synthmix")
-    by_arg = zoo.create_model("brn", coic=True, pretrained="coic_synthmix")
-    default = zoo.create_model("brn", coic=True, pretrained=True)
+    push_run(tmp_path / "run", f"coic-zoo/{HUB_COIC}", token="hf_dummy")
+    by_tag = zoo.create_model(HUB_COIC)
+    by_arg = zoo.create_model("brn", coic=True, pretrained=HUB_COIC.partition(".")[2])
     x = torch.rand(1, 3, 24, 28)
     expected = outputs(model, x)
-    for loaded in (by_tag, by_arg, default):
-        assert loaded.pretrained_cfg.name == "brn.coic_synthmix"
+    for loaded in (by_tag, by_arg):
+        assert loaded.pretrained_cfg.name == HUB_COIC
         assert torch.equal(outputs(loaded, x), expected)
+    default = zoo.create_model("brn", coic=True, pretrained=True)  # the first CoIC tag of brn: the packaged one
+    assert default.pretrained_cfg.name == "brn.coic_synthmix"
 
 
-def test_repository_that_contradicts_its_table_entry_is_refused(tmp_path: Path, hub: HubServer) -> None:
+def test_repository_that_contradicts_its_table_entry_is_refused(tmp_path: Path, hub: HubServer, hub_tags: None) -> None:
     make_run(tmp_path / "run", coic=False)
-    push_run(tmp_path / "run", "coic-zoo/brn.coic_synthmix", token="hf_dummy")
+    push_run(tmp_path / "run", f"coic-zoo/{HUB_COIC}", token="hf_dummy")
     with pytest.raises(CheckpointError, match="has no encoder.safetensors"):
-        zoo.create_model("brn.coic_synthmix")
-    push_run(tmp_path / "run", "coic-zoo/brn.baseline_synthmix", token="hf_dummy")
-    assert not isinstance(zoo.create_model("brn.baseline_synthmix"), zoo.CoICModel)
+        zoo.create_model(HUB_COIC)
+    push_run(tmp_path / "run", f"coic-zoo/{HUB_BASELINE}", token="hf_dummy")
+    assert not isinstance(zoo.create_model(HUB_BASELINE), zoo.CoICModel)
 
 
 # --- offline -----------------------------------------------------------------------------------------
@@ -301,27 +320,27 @@ def go_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # huggingface_hub now refuses any HTTP request
 
 
-def test_offline_loads_from_cache_without_network(run, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_offline_loads_from_cache_without_network(run, monkeypatch: pytest.MonkeyPatch, hub_tags: None) -> None:
     folder, model = run
     with HubServer() as server:
         monkeypatch.setenv("HF_ENDPOINT", server.url)
         push_run(folder, REPO, token="hf_dummy")
-        push_run(folder, "coic-zoo/brn.coic_synthmix", token="hf_dummy")
+        push_run(folder, f"coic-zoo/{HUB_COIC}", token="hf_dummy")
         pull(REPO)
-        pull("brn.coic_synthmix")
+        pull(HUB_COIC)
     monkeypatch.setenv("HF_ENDPOINT", DEAD_ENDPOINT)
     go_offline(monkeypatch)
     x = torch.rand(1, 3, 24, 24)
     assert torch.equal(outputs(zoo.create_model(f"hf-hub:{REPO}"), x), outputs(model, x))
-    assert torch.equal(outputs(zoo.create_model("brn.coic_synthmix"), x), outputs(model, x))
+    assert torch.equal(outputs(zoo.create_model(HUB_COIC), x), outputs(model, x))
 
 
-def test_offline_missing_model_names_repo_file_and_place(hf_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_offline_missing_model_names_repo_file_and_place(hf_env: Path, monkeypatch: pytest.MonkeyPatch, hub_tags: None) -> None:
     go_offline(monkeypatch)
     with pytest.raises(ZooError) as info:
-        zoo.create_model("brn.coic_synthmix")
+        zoo.create_model(HUB_COIC)
     message = str(info.value)
-    assert "'coic-zoo/brn.coic_synthmix'" in message and "model.safetensors" in message
+    assert f"'coic-zoo/{HUB_COIC}'" in message and "model.safetensors" in message
     assert "HF_HUB_OFFLINE" in message and str(hf_env) in message and "local-dir:" in message
     assert "\n" not in message
     with pytest.raises(ZooError, match=r"config.json, model.safetensors of Hub repository 'org/brn-test'"):
@@ -580,3 +599,42 @@ def test_cli_derain(tmp_path: Path, monkeypatch, capsys) -> None:
     code, _, err = run_cli(["derain", str(tmp_path / "nope.jpg"), "--model", "brn.coic_synthmix"], monkeypatch, capsys)
     assert code == 2 and "nope.jpg: no such file" in err
     assert os.environ["HF_TOKEN"] == "hf_dummy"
+
+
+# --- packaged tags -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["brn.coic_synthmix", "brn.baseline_synthmix"])
+def test_release_step_mirrors_the_packaged_bytes(name: str, hub: HubServer) -> None:
+    """The README's release step, `zoo push <packaged folder> --repo <hf_hub_id>`: the Hub then serves the
+    same bytes, checked against the table's hashes, and the card carries the measured scores."""
+    from zoo.models.packaged import packaged_folder
+
+    cfg = pretrained_cfg(name)
+    folder = packaged_folder(cfg)
+    push_run(folder, cfg.hf_hub_id, token="hf_dummy")
+    snapshot = pull(f"hf-hub:{cfg.hf_hub_id}")  # the repository of a table entry: verified by the table
+    for file in cfg.files:
+        assert (snapshot / file).read_bytes() == (folder / file).read_bytes()
+    assert pull(name) == snapshot  # the tag's Hub path, as `zoo.models.hub.pull` gives it
+    card = ModelCard.load(snapshot / "README.md")
+    psnr = {r.dataset_name: r.metric_value for r in card.data.eval_results if r.metric_type == "psnr"}
+    assert len(psnr) == 8 and all(value > 20 for value in psnr.values())
+
+
+def test_cli_derain_and_pull_a_packaged_tag_with_the_network_blocked(tmp_path: Path, monkeypatch, capsys) -> None:
+    import numpy as np
+    from PIL import Image
+
+    go_offline(monkeypatch)
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (48, 56, 3), dtype=np.uint8)).save(tmp_path / "photo.png")
+    code, out, err = run_cli(
+        ["derain", str(tmp_path / "photo.png"), "--model", "brn.coic_synthmix", "--out", str(tmp_path / "out")], monkeypatch, capsys
+    )
+    assert code == 0, err
+    assert np.asarray(Image.open(tmp_path / "out" / "photo.png")).shape == (48, 56, 3)
+    code, out, err = run_cli(["pull", "brn.baseline_synthmix"], monkeypatch, capsys)
+    assert code == 0 and "packaged with coic-zoo: no download needed" in out, err
+    assert pretrained_cfg("brn.baseline_synthmix").files["model.safetensors"] in out
+    code, _, err = run_cli(["pull", "brn.official_coic"], monkeypatch, capsys)  # official: needs its file
+    assert code == 2 and "HF_HUB_OFFLINE is set" in err

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-import warnings
 from pathlib import Path
 
 import pytest
@@ -165,23 +164,27 @@ def test_pre_placed_file_converts_offline_and_a_wrong_file_is_refused(
         fetch_official(cfg)
 
 
-def test_official_brn_baseline_converts_on_first_use_to_the_recorded_files(
+def test_official_brn_baseline_converts_to_the_packaged_bytes(
     official_dir: Path, cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The real checkpoint (../shared), served by file://: verified by git blob and sha256, converted byte for byte."""
+    """The real checkpoint (../shared), served by file://: verified by git blob and sha256 and converted on
+    first use byte for byte into the folder coic-zoo packages; the tag itself loads from the package."""
+    from zoo.models.packaged import packaged_folder
+
     tree = tmp_path / "repo"
     (tree / "checkpoints/Baseline").mkdir(parents=True)
     shutil.copy(official_dir / "brn_baseline.pth", tree / "checkpoints/Baseline/brn_model.pth")
     serve(tree, monkeypatch)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = zoo.create_model("brn.official_baseline")
+    cfg = pretrained_cfg("brn.official_baseline")
+    converted, shipped = fetch_official(cfg), packaged_folder(cfg)
+    for file in cfg.files:
+        assert (converted / file).read_bytes() == (shipped / file).read_bytes()
+    model = zoo.create_model("brn.official_baseline")
     assert model.pretrained_cfg.name == "brn.official_baseline" and not isinstance(model, zoo.CoICModel)
     direct, _ = zoo.models.convert.convert_official(official_dir / "brn_baseline.pth", "brn", tmp_path / "direct")
     x = torch.rand(1, 3, 24, 28)
     with torch.no_grad():
         assert torch.equal(model(x), direct(x))
-    assert (official_root() / "converted" / "brn.official_baseline" / "config.json").is_file()
 
 
 def test_cli_pull_converts_an_official_tag_and_reports_offline_in_one_line(

@@ -36,11 +36,15 @@ def pull(
     from ..models.files import MODEL_FILES, sha256_file
     from ..models.hub import pull as pull_model
     from ..models.official import fetch_official
+    from ..models.packaged import packaged_folder
     from ..models.pretrained import pretrained_cfg
 
-    official = None if model_id.startswith("hf-hub:") or "/" in model_id else pretrained_cfg(model_id)
-    if official is not None and official.official_files:  # converted from the official repository's file
-        folder = fetch_official(official)
+    entry = None if model_id.startswith("hf-hub:") or "/" in model_id else pretrained_cfg(model_id)
+    if entry is not None and entry.where == "packaged":  # ships with coic-zoo: nothing to download
+        folder = packaged_folder(entry)
+        console.print(f"{model_id} is packaged with coic-zoo: no download needed", highlight=False)
+    elif entry is not None and entry.where == "official":  # converted from the official repository's file
+        folder = fetch_official(entry)
     else:
         folder = pull_model(model_id, revision=revision, force=force)
     table = Table(title=f"{model_id} (sha256 verified)")
@@ -52,7 +56,8 @@ def pull(
         if path.is_file():
             table.add_row(file, f"{path.stat().st_size:,}", sha256_file(path))
     console.print(table)
-    console.print(f"cached in {folder}; load it with zoo.create_model('{_load_name(model_id)}')", highlight=False)
+    where = "in" if entry is not None and entry.where == "packaged" else "cached in"
+    console.print(f"{where} {folder}; load it with zoo.create_model('{_load_name(model_id)}')", highlight=False)
 
 
 def _load_name(model_id: str) -> str:

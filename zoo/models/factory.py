@@ -8,6 +8,7 @@ never silently read as a file.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from torch import nn
@@ -19,7 +20,8 @@ from .checkpoint import load_model_dir, read_config
 from .files import CONFIG_FILE
 from .hub import pull
 from .official import fetch_official
-from .pretrained import HF_HUB_PREFIX, resolve
+from .packaged import packaged_folder
+from .pretrained import HF_HUB_PREFIX, PretrainedCfg, resolve
 
 LOCAL_DIR_PREFIX = "local-dir:"
 
@@ -58,7 +60,8 @@ def load_pretrained(name: str, coic: bool = False, pretrained: str | bool | None
     `<backbone>.<tag>` builds the tag's architecture without weights. Weights come through
     `zoo.models.hub.pull`, i.e. the Hugging Face cache, with every file's sha256 checked; official-checkpoint
     tags (`brn.official_coic`, `rcdnet.official_baseline`, ...) through `zoo.models.official.fetch_official`,
-    which converts the official file on first use.
+    which converts the official file on first use; packaged tags (`brn.coic_synthmix`) from the installed
+    package itself (`zoo.models.packaged`), checked against the same table, with no network at all.
     """
     if name.startswith(HF_HUB_PREFIX):
         if isinstance(pretrained, str):
@@ -73,14 +76,23 @@ def load_pretrained(name: str, coic: bool = False, pretrained: str | bool | None
     cfg = resolve(name, coic, pretrained)
     if pretrained is False:
         return build_model(cfg.backbone, coic=cfg.coic, config=cfg.config, **cfg.model_args)
-    folder = fetch_official(cfg) if cfg.official_files else pull(cfg.name)
+    folder = _tag_folder(cfg)
     config = read_config(folder)
     found = f"backbone '{config.get('backbone')}', {'coic' if config.get('coic') else 'baseline'}"
     if config.get("backbone") != cfg.backbone or bool(config.get("coic", False)) != cfg.coic:
         raise CheckpointError(
-            f"{cfg.hf_hub_id}/{CONFIG_FILE}: holds {found}, but the table entry {cfg.name} expects backbone "
-            f"'{cfg.backbone}', {cfg.method}; the repository or the table is wrong"
+            f"{folder / CONFIG_FILE}: holds {found}, but the table entry {cfg.name} expects backbone "
+            f"'{cfg.backbone}', {cfg.method}; the {cfg.where} copy or the table is wrong"
         )
     model = load_model_dir(folder)
     model.pretrained_cfg = cfg  # type: ignore[assignment]  (timm keeps it on the model too)
     return model
+
+
+def _tag_folder(cfg: PretrainedCfg) -> Path:
+    """The verified model folder of a table entry, from wherever the entry says its files are."""
+    if cfg.where == "packaged":
+        return packaged_folder(cfg)
+    if cfg.where == "official":
+        return fetch_official(cfg)
+    return pull(cfg.name)

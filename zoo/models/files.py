@@ -24,3 +24,16 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def git_blob_sha1(path: Path) -> str:
+    """The id git gives a file's content (`git hash-object`): sha1 of `blob <size>\\0` then the bytes.
+
+    The official repository's tree records it for every file, and the Hub names a file kept in git
+    (not LFS, e.g. config.json) by it, so it checks files where no sha256 was ever taken.
+    """
+    digest = hashlib.sha1(f"blob {Path(path).stat().st_size}\0".encode(), usedforsecurity=False)
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

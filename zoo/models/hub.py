@@ -13,7 +13,6 @@ the git blob sha1 of a file kept in git such as config.json); a mismatch refuses
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from pathlib import Path
@@ -22,7 +21,7 @@ from ..errors import CheckpointError, ZooError
 from ..version import __version__
 from .card import LIBRARY_NAME, build_model_card
 from .checkpoint import read_config
-from .files import CONFIG_FILE, ENCODER_FILE, MODEL_FILE, MODEL_FILES, README_FILE, sha256_file
+from .files import CONFIG_FILE, ENCODER_FILE, MODEL_FILE, MODEL_FILES, README_FILE, git_blob_sha1, sha256_file
 from .pretrained import HF_HUB_PREFIX, PretrainedCfg, find_by_repo, pretrained_cfg
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -142,6 +141,11 @@ def parse_model_id(model_id: str, revision: str | None = None) -> tuple[str, str
         cfg = find_by_repo(repo)
     else:
         cfg = pretrained_cfg(model_id)
+        if cfg.hf_hub_id is None:
+            raise ZooError(
+                f"'{model_id}' has no Hub repository: its weights come from the {cfg.where} files "
+                f"({cfg.origin_url or 'the package'}); load it with zoo.create_model('{model_id}')"
+            )
         repo = cfg.hf_hub_id
         revision = revision or cfg.revision
     if cfg is not None and revision not in (None, cfg.revision):
@@ -258,12 +262,6 @@ def verify_file(path: str | Path, expected: str | None, *, label: str, origin: s
                 f"has {found}; refusing {path} as corrupt or tampered: delete it and download again (`zoo pull ... --force`)"
             )
     return actual
-
-
-def git_blob_sha1(path: Path) -> str:
-    """The id git gives a file's content: sha1 of `blob <size>\\0` followed by the bytes."""
-    data = Path(path).read_bytes()
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 def pull(

@@ -17,7 +17,6 @@ raw URL prefix (a mirror, or `file://` in tests).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import urllib.error
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from .._atomic import atomic_path
 from ..errors import CheckpointError, ZooError
-from .files import sha256_file
+from .files import git_blob_sha1, sha256_file
 from .hub import hub_cache, hub_offline
 from .pretrained import OFFICIAL_COMMIT, OfficialFile, PretrainedCfg
 
@@ -43,15 +42,6 @@ def base_url() -> str:
 def official_root() -> Path:
     """Where official files and their conversions live, inside the Hugging Face hub cache."""
     return hub_cache() / "coic-zoo-official" / OFFICIAL_COMMIT
-
-
-def git_blob_sha1(path: Path) -> str:
-    """The git object id of a file's content (`git hash-object`), which the repository's tree records."""
-    digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _verify(path: Path, item: OfficialFile, label: str) -> None:

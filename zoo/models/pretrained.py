@@ -64,17 +64,21 @@ class OfficialFile:
 class PretrainedCfg:
     """One published set of weights: where it lives, how to check it, where it comes from.
 
-    `files` maps each file of the model folder to its sha256 (`None` when not recorded: the sha256 the
-    Hub reports for the file is checked instead). `config` and `model_args` rebuild the architecture
-    without weights (`pretrained=False`); the downloaded `config.json` is authoritative otherwise.
-    `revision` pins a Hub commit; `None` means the repository's `main`. With `official_files` the weights
-    come from the official CoIC repository instead and are converted on first use
-    (`zoo.models.official`); `files` then holds the sha256 of the converted files where known.
+    Every entry says where its files are (`where`): `packaged` with coic-zoo (`zoo.models.packaged`,
+    no download; every file's sha256 recorded), `official` (`official_files` in the official CoIC
+    repository, each with its git blob id, converted on first use by `zoo.models.official`; `files`
+    then holds the sha256 of the converted files where known), or `hub` (the Hub repository
+    `hf_hub_id`, every file's sha256 recorded). A packaged entry may name an `hf_hub_id` too: the
+    mirror the release step pushes the same bytes to; and `official_files`, the official files it was
+    converted from (its provenance: `fetch_official` rebuilds the same bytes from them). `files` maps each file of the model folder to its
+    sha256 (`None` only where the weights come from elsewhere and the Hub copy is not the source).
+    `config` and `model_args` rebuild the architecture without weights (`pretrained=False`); the
+    folder's `config.json` is authoritative otherwise. `revision` pins a Hub commit; `None` means `main`.
     """
 
     backbone: str
     tag: str
-    hf_hub_id: str
+    hf_hub_id: str | None
     method: Method
     train_data: str
     license: str
@@ -88,10 +92,18 @@ class PretrainedCfg:
     paper_ids: tuple[str, ...] = ("arXiv:2404.12091",)
     notes: str = ""
     official_files: tuple[OfficialFile, ...] = ()
+    packaged: bool = False
 
     @property
     def name(self) -> str:
         return f"{self.backbone}.{self.tag}"
+
+    @property
+    def where(self) -> Literal["packaged", "official", "hub"]:
+        """Where the weights are loaded from: inside the package, the official repository, or the Hub."""
+        if self.packaged:
+            return "packaged"
+        return "official" if self.official_files else "hub"
 
     @property
     def coic(self) -> bool:
@@ -109,6 +121,10 @@ def register_pretrained(cfg: PretrainedCfg, *, overwrite: bool = False) -> Pretr
         raise ValueError(f"{cfg.name}: a pretrained name is '<backbone>.<tag>' with no dot in the backbone")
     if CONFIG_FILE not in cfg.files or MODEL_FILE not in cfg.files:
         raise ValueError(f"{cfg.name}: files must include {CONFIG_FILE} and {MODEL_FILE}")
+    if cfg.packaged and any(sha is None for sha in cfg.files.values()):
+        raise ValueError(f"{cfg.name}: a packaged entry records the sha256 of every file")
+    if cfg.hf_hub_id is None and cfg.where == "hub":
+        raise ValueError(f"{cfg.name}: no hf_hub_id, no official files and not packaged: nowhere to load it from")
     if cfg.name in _PRETRAINED and not overwrite:
         raise ValueError(f"pretrained tag {cfg.name!r} is registered twice")
     _PRETRAINED[cfg.name] = cfg
@@ -239,8 +255,10 @@ register_pretrained(
         source=f"{_OFFICIAL_SOURCE} from checkpoints/Baseline/brn_model.pth "
         "(sha256 49ef280288ac8aaa6f2c7815a72e988f966950f08180c555cc8d3d8c0cc6bd5c)",
         origin_url=f"{OFFICIAL_REPO}/tree/{OFFICIAL_COMMIT}/checkpoints/Baseline",
-        notes="BRN trained without CoIC by the CoIC authors (8 recurrent iterations at test time)",
+        notes="BRN trained without CoIC by the CoIC authors (8 recurrent iterations at test time); "
+        "packaged with coic-zoo (1.5 MB, the official MIT licence beside it), so it derains with no download",
         official_files=(_BRN_BASELINE,),
+        packaged=True,
     )
 )
 register_pretrained(
@@ -251,11 +269,18 @@ register_pretrained(
         method="coic",
         train_data="synthmix",
         license="mit",
-        files={CONFIG_FILE: None, MODEL_FILE: None, ENCODER_FILE: None},
+        files={
+            CONFIG_FILE: "6c2e0a32cbbe47899e15db3f6eee3ce06ec3f237cb10b70152c9c04045884abc",
+            MODEL_FILE: "449da2d6ef35fdf21c0229b12130951369a1a4ddf6425655e915200fef3d0f6f",
+            ENCODER_FILE: "0eafda9e080b20b71df4dfb673eed5a7fa0743de6af524d6a50f2edce573524f",
+        },
         config="tiny",
-        source="trained by coic-zoo: `zoo train brn --coic` on the embedded synthetic benchmark (synthmix)",
+        source="trained by coic-zoo: `zoo train brn --coic` on the embedded synthetic benchmark (synthmix), "
+        "seed 0, the tiny recipe (400 iterations, 120 in stage 1, batch 8, crop 64), packed by tools/pack_pretrained.py",
         origin_url="https://huggingface.co/coic-zoo/brn.coic_synthmix",
-        notes="tiny BRN with CoIC and its encoder; a CPU-sized demonstration model, not the paper's",
+        notes="tiny BRN with CoIC and its encoder; a CPU-sized demonstration model, not the paper's; "
+        "packaged with coic-zoo (its scores in metrics.json and leaderboards/pretrained.md)",
+        packaged=True,
     )
 )
 register_pretrained(
@@ -266,18 +291,23 @@ register_pretrained(
         method="baseline",
         train_data="synthmix",
         license="mit",
-        files={CONFIG_FILE: None, MODEL_FILE: None},
+        files={
+            CONFIG_FILE: "7855f4528c441a5f4e7af10705db9a113259af3b8d48f034ec3448edcf8da5b0",
+            MODEL_FILE: "4199a6dcf5a1864cdebb6c3eba8d071bd06bd342e9e5c29d8b0696f2fbd1f381",
+        },
         config="tiny",
-        source="trained by coic-zoo: `zoo train brn` on the embedded synthetic benchmark (synthmix)",
+        source="trained by coic-zoo: `zoo train brn --no-coic` on the embedded synthetic benchmark (synthmix), "
+        "seed 0, the tiny recipe (400 iterations, batch 8, crop 64), packed by tools/pack_pretrained.py",
         origin_url="https://huggingface.co/coic-zoo/brn.baseline_synthmix",
-        notes="tiny BRN without CoIC, the same recipe as brn.coic_synthmix",
+        notes="tiny BRN without CoIC, the same recipe and seed as brn.coic_synthmix; packaged with coic-zoo",
+        packaged=True,
     )
 )
 register_pretrained(
     PretrainedCfg(
         backbone="brn",
         tag="official_coic",
-        hf_hub_id="coic-zoo/brn.official_coic",
+        hf_hub_id=None,  # not mirrored on the Hub: the converted files' hashes are not all recorded
         method="coic",
         train_data="rain200l,rain200h,rain800,did,ddn",
         license="mit",
@@ -302,7 +332,7 @@ register_pretrained(
     PretrainedCfg(
         backbone="rcdnet",
         tag="official_baseline",
-        hf_hub_id="coic-zoo/rcdnet.official_baseline",
+        hf_hub_id=None,  # not mirrored on the Hub: the converted files' hashes are not all recorded
         method="baseline",
         train_data="rain200l,rain200h,rain800,did,ddn",
         license="mit",
@@ -318,7 +348,7 @@ register_pretrained(
     PretrainedCfg(
         backbone="rcdnet",
         tag="official_coic",
-        hf_hub_id="coic-zoo/rcdnet.official_coic",
+        hf_hub_id=None,  # not mirrored on the Hub: the converted files' hashes are not all recorded
         method="coic",
         train_data="rain200l,rain200h,rain800,did,ddn",
         license="mit",
