@@ -53,6 +53,8 @@ class Row:
     nobody: bool = False  # run without root's permission bypass
     check: Callable[[Path], None] | None = field(default=None, compare=False)
     changed: str = ""  # the code change this row needed ("" = refused clearly before this corpus)
+    env: dict[str, str] = field(default_factory=dict)  # set for the command; {SILENT} is a server that never answers
+    full_disk: bool = False  # every atomic write fails part-way with ENOSPC (tests/full_disk.py)
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -191,7 +193,65 @@ ROWS: list[Row] = [
     Row("convert-not-a-checkpoint", "an image given as a checkpoint", "convert {W}/photos/good.png -b brn -o {W}/converted",
         "good.png: not a readable PyTorch checkpoint"),
     Row("bad-repo-id", "malformed Hub repository id", "pull org/name/extra", "'org/name/extra' is not a Hub repository id"),
+    # --- nothing silently wrong (issue 25) ------------------------------------------------------------
+    Row("evaluate-no-encoder", "CoIC run without encoder.safetensors", "evaluate {W}/run-no-encoder",
+        "run-no-encoder/encoder.safetensors: missing; without it this CoIC model's z would come from a randomly initialised encoder",
+        changed="evaluated with an untrained encoder (a UserWarning) and overwrote metrics.json with those scores"),
+    Row("derain-no-encoder", "CoIC model folder without encoder.safetensors",
+        "derain {W}/photos/good.png -m local-dir:{W}/run-no-encoder -o {W}/o", "run-no-encoder/encoder.safetensors: missing; without it",
+        changed="derained with an untrained encoder: other PNGs on each run"),
+    Row("analyze-no-encoder", "CoIC run without encoder.safetensors", "analyze cost {W}/run-no-encoder --no-progress",
+        "run-no-encoder/encoder.safetensors: missing", changed="z analyses refused, cost measured a random encoder"),
+    Row("push-no-encoder", "pushing a CoIC folder without encoder.safetensors", "push {W}/run-no-encoder --repo org/name",
+        "run-no-encoder/encoder.safetensors: missing; a CoIC model pushed without it gives z from an untrained encoder",
+        changed="pushed; whoever loaded it got z from an untrained encoder"),
+    Row("evaluate-other-data", "evaluation on other data than the run's", "evaluate {W}/run --data synthmix:2 --device cpu",
+        "metrics-synthmix2.json (not metrics.json", "accepted", 0, "run", check=lambda w: _only_side_file(w),
+        changed="overwrote the run's metrics.json with the other evaluation"),
+    Row("store-truncated-part", "results part cut mid-line", "leaderboard --store {W}/store-damaged",
+        "damaged results file (truncated: its last line is incomplete); move it out of", changed="read as a row of missing values"),
+    Row("store-skip-damaged", "results part cut mid-line, --skip-damaged", "leaderboard --store {W}/store-damaged --skip-damaged",
+        "note: skipped", "accepted", 0, changed="--skip-damaged is new"),
+    Row("store-zero-byte-part", "zero-byte results part", "leaderboard --store {W}/store-empty-part",
+        "damaged results file (empty, zero bytes)", changed="pandas EmptyDataError traceback"),
+    Row("store-binary-part", "binary file named part-*.csv", "leaderboard --store {W}/store-binary-part",
+        "damaged results file (binary data, not CSV text)", changed="UnicodeDecodeError traceback"),
+    Row("store-wrong-columns", "part of another table's columns", "leaderboard --store {W}/store-foreign-part",
+        "damaged results file (wrong columns: unknown columns ['name', 'score']", changed="rows of missing values"),
+    Row("bench-damaged-store", "zoo bench --resume into a store with a zero-byte part",
+        "bench {W}/matrices/tiny.yaml --runs {W}/bench/runs --store {W}/bench/store --resume --no-progress --device cpu",
+        "damaged results file (empty, zero bytes); its cells count as not stored", "accepted", 0, "bench",
+        changed="EmptyDataError before training"),
+    Row("pull-silent-hub", "a Hub that accepts connections and never answers", "pull org/brn-test",
+        "did not answer (2 attempts of 0.2 s each (ZOO_NETWORK_TIMEOUT, ZOO_NETWORK_RETRIES))",
+        env={"HF_ENDPOINT": "{SILENT}", "ZOO_NETWORK_TIMEOUT": "0.2", "ZOO_NETWORK_RETRIES": "1"},
+        changed="waited for ever (no timeout on the repository lookup)"),
+    Row("official-silent-server", "an official-checkpoint server that never answers", "pull rcdnet.official_baseline",
+        "did not answer within 2 attempts of 0.2 s each",
+        env={"ZOO_OFFICIAL_BASE_URL": "{SILENT}/", "ZOO_NETWORK_TIMEOUT": "0.2", "ZOO_NETWORK_RETRIES": "1"},
+        changed="one try of 60 s, no retry"),
+    Row("network-timeout-not-a-number", "ZOO_NETWORK_TIMEOUT=soon", "pull org/brn-test",
+        "ZOO_NETWORK_TIMEOUT='soon' must be a number of seconds greater than 0", env={"ZOO_NETWORK_TIMEOUT": "soon"}),
+    Row("train-disk-full", "the first checkpoint",
+        "train brn --iters 1 --batch 2 --crop 32 --set synth_count=2 --set synth_size=48 --out {W}/full/run --no-progress",
+        "train_state.pt: no space left on the device", code=1, writes="full", full_disk=True,
+        changed="RuntimeError: [enforce fail at inline_container.cc:672] from torch's zip writer"),
+    Row("ema-out-of-range", "--ema 1.5", "train brn --ema 1.5 --out {W}/new-run", "--ema 1.5 must be in [0, 1) (0 = off)",
+        changed="accepted: an EMA that diverges"),
+    Row("eval-tile-out-of-range", "--set eval_tile=-8", "train brn --set eval_tile=-8 --out {W}/new-run",
+        "--set eval_tile=-8 must be none (the backbone's official tiling), 0 (whole images) or at least 16",
+        changed="refused only after the whole training ran"),
+    Row("lr-out-of-range", "--set lr=0", "train brn --set lr=0 --out {W}/new-run", "--set lr=0 must be greater than 0",
+        changed="trained without learning"),
+    Row("pickled-code", "checkpoint holding pickled code (os.system)", "convert {W}/code.pth -b brn -o {W}/converted",
+        "code.pth holds pickled code (class posix.system); coic-zoo loads only tensors",
+        changed="'not a readable PyTorch checkpoint (unrecognised format); download it again'"),
 ]
+
+
+def _only_side_file(world: Path) -> None:
+    assert not (world / "run" / "metrics.json").exists(), "an evaluation on other data wrote the run's metrics.json"
+    assert (world / "run" / "metrics-synthmix2.json").is_file()
 
 
 # --- fixtures ----------------------------------------------------------------------------------------
@@ -249,19 +309,26 @@ def _runs(world: Path) -> None:
     from zoo.models.checkpoint import save_model_dir
     from zoo.training import TrainConfig, Trainer
 
-    tiny = {"iters": 1, "stage1_iters": 0, "batch": 2, "crop": 32, "synth_count": 2, "synth_size": 48}
+    tiny = {"iters": 1, "stage1_iters": 0, "batch": 2, "crop": 32, "synth_count": 2, "synth_size": 48, "eval_count": 1, "eval_size": 48}
     Trainer(TrainConfig("brn", coic=True, **tiny), world / "run").fit()
     Trainer(TrainConfig("brn", coic=False, **tiny), world / "run-baseline").fit()
     save_model_dir(zoo.create_model("brn", coic=True), world / "model")
     save_model_dir(zoo.create_model("dgunet"), world / "dgunet")
-    for name in ("run-bad-state", "run-foreign-state", "run-truncated", "run-tampered"):
+    for name in ("run-bad-state", "run-foreign-state", "run-truncated", "run-tampered", "run-no-encoder"):
         shutil.copytree(world / "run", world / name)
+    (world / "run-no-encoder" / "encoder.safetensors").unlink()
+    torch.save({"weight": torch.zeros(2), "payload": _Pickled()}, world / "code.pth")
     truncate(world / "run-bad-state" / "train_state.pt")
     shutil.copy(world / "run-baseline" / "train_state.pt", world / "run-foreign-state" / "train_state.pt")
     truncate(world / "run-truncated" / "model.safetensors")
     _reshape_first_tensor(world / "run-tampered" / "model.safetensors")
     shutil.rmtree(world / "run-baseline")
     torch.manual_seed(0)
+
+
+class _Pickled:
+    def __reduce__(self) -> tuple:
+        return (os.system, ("echo this must never run",))
 
 
 def _reshape_first_tensor(path: Path) -> None:
@@ -285,6 +352,8 @@ def _matrices(folder: Path) -> None:
     (folder / "lr-fast.yaml").write_text(base + "settings: {lr: fast}\n")
     (folder / "typo.yaml").write_text(base.replace("seeds:", "sedes:"))
     (folder / "model-arg.yaml").write_text(base + "settings: {model.widht: 3}\n")
+    tiny = "settings: {iters: 1, batch: 2, crop: 32, synth_count: 2, synth_size: 48, eval_count: 1, eval_size: 48}\n"
+    (folder / "tiny.yaml").write_text(base.replace("[coic]", "[baseline]") + tiny)
 
 
 def _store(folder: Path) -> None:
@@ -298,6 +367,22 @@ def _store(folder: Path) -> None:
         for method, value in (("baseline", 30.0), ("coic", 31.0))
     ]
     ResultsStore(folder).append(rows)
+
+
+def _damaged_stores(world: Path) -> None:
+    """Copies of the store with one damaged part each, and the bench's store with a zero-byte part."""
+    damage = {
+        "store-damaged": lambda p: p.write_bytes(p.read_bytes()[:-7]),
+        "store-empty-part": lambda p: p.write_bytes(b""),
+        "store-binary-part": lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256))),
+        "store-foreign-part": lambda p: p.write_text("name,score\nbrn,30.0\n"),
+        "bench/store": lambda p: p.write_bytes(b""),
+    }
+    for name, spoil in damage.items():
+        shutil.copytree(world / "store", world / name)
+        part = world / name / "part-0-damaged.csv"
+        shutil.copy(next((world / name).glob("part-*.csv")), part)
+        spoil(part)
 
 
 @pytest.fixture(scope="module")
@@ -318,6 +403,7 @@ def world() -> Iterator[Path]:
         _runs(world)
         _matrices(world / "matrices")
         _store(world / "store")
+        _damaged_stores(world)
         (world / "empty").mkdir()
         (world / "a-file").write_text("a file where a folder is expected\n")
         (world / "unreadable").mkdir()
@@ -365,10 +451,36 @@ def _argv(row: Row, world: Path) -> list[str]:
     return [arg.replace("{W}", str(world)) for arg in row.args.split()]
 
 
+@pytest.fixture(scope="module")
+def silent() -> Iterator[str]:
+    """http://127.0.0.1:PORT of a socket that accepts connections (its backlog) and never answers."""
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
-def test_bad_input(row: Row, world: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input(row: Row, world: Path, silent: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(world / "cwd")
+    monkeypatch.setenv("HF_HUB_CACHE", str(world.parent / "hf-cache"))  # outside the hashed folder; never the user's
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    if row.env:
+        from huggingface_hub import constants
+
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # read when huggingface_hub was imported
+    for key, value in row.env.items():
+        monkeypatch.setenv(key, value.replace("{SILENT}", silent))
     before = _hashes(world)
+    if row.full_disk:
+        from tests.full_disk import full_disk
+
+        full_disk(monkeypatch)
     if row.nobody:
         import zoo.cli.derain  # noqa: F401  (modules load before the uid change: the interpreter lives under /root)
         import zoo.data.images  # noqa: F401
@@ -436,15 +548,17 @@ def markdown() -> str:
         "Every row is one case of `tests/test_bad_inputs.py`: the command (`W` is the test's fixture folder), the",
         "message it must print (a part of it), whether the input is accepted, refused, or reported by a batch",
         "command that still processes the good inputs, and the exit status. Rows whose last column is not",
-        "empty needed a code change (it says what happened before).",
+        "empty needed a code change (it says what happened before). SILENT is a loopback server that accepts",
+        "connections and never answers.",
         "",
         "| # | input | command | message | verdict | exit | change needed |",
         "|---|---|---|---|---|---|---|",
     ]
     for number, row in enumerate(ROWS, start=1):
-        command = "zoo " + row.args.replace("{W}", "W")
+        env = "".join(f"{key}={value.replace('{SILENT}', 'SILENT')} " for key, value in row.env.items())
+        command = env + "zoo " + row.args.replace("{W}", "W")
         message = row.message.replace("{W}", "W").replace("|", "\\|")
-        who = " (as a user without root)" if row.nobody else ""
+        who = (" (as a user without root)" if row.nobody else "") + (" (on a full disk)" if row.full_disk else "")
         lines.append(f"| {number} | {row.input}{who} | `{command}` | {message} | {row.verdict} | {row.code} | {row.changed} |")
     return "\n".join(lines) + "\n"
 

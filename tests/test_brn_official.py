@@ -30,8 +30,11 @@ def test_converted_official_checkpoint_reproduces_reference(kind: str, dtype: to
     ref = load_file(str(official_dir / "reference.safetensors"))
     _, summary = convert_official(official_dir / f"brn_{kind}.pth", "brn", tmp_path / kind)
     assert summary["kind"] == kind
-    with pytest.warns(UserWarning, match="encoder") if kind == "coic" else _no_warning():
-        model = zoo.create_model(f"local-dir:{tmp_path / kind}").to(dtype)
+    if kind == "coic":  # converted without the official encoder: refused unless the caller knows (z is passed below)
+        with pytest.raises(CheckpointError, match=r"encoder.safetensors: missing; .*--allow-random-encoder"):
+            zoo.create_model(f"local-dir:{tmp_path / kind}")
+    with _no_warning():
+        model = zoo.create_model(f"local-dir:{tmp_path / kind}", allow_random_encoder=kind == "coic").to(dtype)
     assert model.backbone.iterations == 8 if kind == "coic" else model.iterations == 8
     tolerance = FLOAT64_TOLERANCE if dtype == torch.float64 else FLOAT32_TOLERANCE
     for i in range(3):

@@ -285,7 +285,7 @@ def test_output_is_clamped_like_coic() -> None:
 
 def test_protocol_registry() -> None:
     assert list_protocols()[0] == "y-matlab"
-    assert set(list_protocols()) == {"y-matlab", "coic-paper", "rgb", "rcdnet-matlab"}
+    assert set(list_protocols()) == {"y-matlab", "coic-paper", "rgb", "rcdnet-matlab", "basicsr-y", "float-y"}
     rcdnet = get_protocol("rcdnet-matlab")
     assert (rcdnet.quantize, rcdnet.round_y, rcdnet.ssim_downsample, rcdnet.downsample_style) == (True, False, True, "matlab")
     coic = get_protocol("coic-paper")

@@ -141,7 +141,8 @@ def test_evaluate_noref_folder_from_the_cli(run: Path, monkeypatch, capsys) -> N
     code, out, err = run_cli(["evaluate", str(run), "--data", "noref", "--root", str(PHOTOS)], monkeypatch, capsys)
     assert code == 0, err
     assert "noref" in out and "NIQE" in out and "PIQE" in out and NOREF_PROTOCOL in out
-    metrics = json.loads((run / "metrics.json").read_text())
+    (side,) = run.glob("metrics-noref-*.json")  # not the run's own metrics.json (issue 25)
+    metrics = json.loads(side.read_text())
     rows = metrics["rows"]
     assert {r["metric"] for r in rows} == {*NOREF_METRICS, *(f"input_{m}" for m in NOREF_METRICS)}
     assert {r["eval_dataset"] for r in rows} == {"noref"} and {r["protocol"] for r in rows} == {NOREF_PROTOCOL}

@@ -110,3 +110,26 @@ def test_packaged_folders_are_package_data() -> None:
     """pyproject.toml ships every file of the packaged folders (a wheel without them would break the tags)."""
     text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
     assert '"models/assets/pretrained/*/*"' in text
+
+
+def test_derain_without_a_model_uses_the_packaged_official_baseline_offline(
+    tmp_path: Path, no_network: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fresh install with no network derains a photo at once, and says which model it used."""
+    import numpy as np
+    from PIL import Image
+
+    from tests.cli_runner import run_cli
+
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (40, 52, 3), dtype=np.uint8)).save(tmp_path / "my_photo.jpg")
+    code, out, err = run_cli(["derain", str(tmp_path / "my_photo.jpg"), "--out", str(tmp_path / "out")], monkeypatch, capsys)
+    assert code == 0, err
+    assert "no --model given: using brn.official_baseline" in out and "MIT licence" in out
+    assert np.asarray(Image.open(tmp_path / "out" / "my_photo.png")).shape == (40, 52, 3)
+    code, out, err = run_cli(["derain", "--list"], monkeypatch, capsys)
+    assert code == 0, err
+    offline = [line for line in out.splitlines() if "offline" in line]
+    assert {name for name in PACKAGED if any(name in line for line in offline)} == set(PACKAGED)
+    assert "download" in out and "rcdnet.official_coic" in out
+    code, _, err = run_cli(["derain"], monkeypatch, capsys)
+    assert code == 2 and "name one or more photos" in err

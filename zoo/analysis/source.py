@@ -7,7 +7,6 @@ Either way `--data` picks other test sets, synthmix domains or real layouts alik
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +18,7 @@ from ..coic.model import CoICModel
 from ..data.mixing import PairSource, evaluation_sets
 from ..errors import ZooError
 from ..evaluation.metrics import DEFAULT_PROTOCOL
-from ..models.checkpoint import load_model_dir, read_config
-from ..models.files import ENCODER_FILE
+from ..models.checkpoint import has_random_encoder, load_model_dir, read_config
 from ..training.config import TrainConfig
 
 
@@ -47,12 +45,15 @@ class Source:
     def coic(self) -> bool:
         return isinstance(self.model, CoICModel)
 
+    @property
+    def random_encoder(self) -> bool:
+        """Loaded with `allow_random_encoder`: z comes from an untrained encoder (no encoder.safetensors)."""
+        return has_random_encoder(self.model)
+
     def require_coic(self, analysis: str) -> CoICModel:
         """The CoIC model, or one line saying a baseline has no encoder to analyse."""
         if not isinstance(self.model, CoICModel):
             raise ZooError(f"{self.path}: a baseline run has no encoder or modulation, so `zoo analyze {analysis}` does not apply; pass a CoIC run")
-        if not (self.path / ENCODER_FILE).is_file():
-            raise ZooError(f"{self.path}: no {ENCODER_FILE}, so z would come from an untrained encoder; pass a run or folder with one")
         return self.model
 
     def sets(self, data: str | None = None, root: Path | None = None, count: int | None = None) -> dict[str, PairSource]:
@@ -66,15 +67,16 @@ class Source:
         return {name: _spread(pairs, count) for name, pairs in sets.items()}
 
 
-def load_source(path: str | Path) -> Source:
-    """Load the run or model folder at `path` (eval mode) with its analysis defaults."""
+def load_source(path: str | Path, allow_random_encoder: bool = False) -> Source:
+    """Load the run or model folder at `path` (eval mode) with its analysis defaults.
+
+    A CoIC folder without `encoder.safetensors` is refused unless `allow_random_encoder` (then
+    `Source.random_encoder` is true and the command keeps its outputs apart).
+    """
     path = Path(path)
     config = read_config(path)
     train = TrainConfig.from_dict(config["train"]) if "train" in config else None
-    with warnings.catch_warnings():
-        # A folder without encoder.safetensors: `require_coic` refuses the z analyses in one line; `cost` needs no z.
-        warnings.filterwarnings("ignore", message=".*the encoder is untrained.*")
-        model = load_model_dir(path)
+    model = load_model_dir(path, allow_random_encoder=allow_random_encoder)
     return Source(
         path=path,
         model=model,

@@ -125,10 +125,21 @@ def default_runs(matrix: Matrix) -> Path:
     return DEFAULT_RUNS / matrix.name
 
 
-def plan(matrix: Matrix, runs_root: Path, store_root: Path, shard: tuple[int, int] | None = None) -> list[tuple[Cell, str]]:
-    """(cell, state) for the shard's cells; state is 'stored' or a `cell_state` value."""
-    store = ResultsStore(store_root)
+def plan(
+    matrix: Matrix, runs_root: Path, store_root: Path, shard: tuple[int, int] | None = None,
+    on_note: Callable[[str], None] | None = None,
+) -> list[tuple[Cell, str]]:
+    """(cell, state) for the shard's cells; state is 'stored' or a `cell_state` value.
+
+    A damaged file in the store does not stop the bench: it is left out (`on_note` hears one line
+    naming it), so the cells whose rows it held count as not stored and are ingested or run again;
+    the store's own appends are atomic, so the damage came from elsewhere and stays for the user to remove.
+    """
+    store = ResultsStore(store_root, skip_damaged=True)
     stored = _stored_iterations(store)
+    for line in store.skipped:
+        if on_note is not None:
+            on_note(f"{line}; its cells count as not stored and are ingested or trained again")
     out = []
     for cell in shard_cells(matrix.cells(), shard):
         if cell.cfg.iters in stored.get(cell.name, set()):
@@ -147,6 +158,7 @@ def run_bench(
     progress: ProgressLike | None = None,
     on_cell: Callable[[CellResult], None] | None = None,
     runtime: Runtime | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> BenchReport:
     """Run the shard's cells that are not done yet; returns what happened to each.
 
@@ -154,12 +166,13 @@ def run_bench(
     with it, such cells continue from their last checkpoint. A cell that fails with a `ZooError`
     (e.g. a diverged loss) is reported and the others still run. `on_cell` hears of each cell as it
     ends; `progress` (owned by the caller) shows the matrix and each cell's training. `runtime`
-    (device, workers, accumulation, ...) is how every cell is trained and evaluated.
+    (device, workers, accumulation, ...) is how every cell is trained and evaluated. `on_note` hears
+    of each damaged store file left out (see `plan`) before any cell runs.
     """
     bar = progress if progress is not None else NullProgress()
     runs_root, store_root = default_runs(matrix) if runs_root is None else Path(runs_root), Path(store_root)
     store = ResultsStore(store_root)
-    planned = plan(matrix, runs_root, store_root, shard)
+    planned = plan(matrix, runs_root, store_root, shard, on_note)
     partial = [cell.run_dir(runs_root) for cell, state in planned if state == "partial"]
     if partial and not resume:
         shown = ", ".join(str(p) for p in partial[:4]) + (f" and {len(partial) - 4} more" if len(partial) > 4 else "")

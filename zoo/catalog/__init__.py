@@ -13,7 +13,7 @@ import pkgutil
 from .registry import BackboneSpec, list_models, model_info, register_backbone
 
 for _module in pkgutil.iter_modules(__path__):
-    if _module.name != "registry":
+    if _module.name not in ("registry", "recipes"):  # recipes.py is data, not a backbone card
         importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = ["BackboneSpec", "list_models", "model_info", "register_backbone"]

@@ -8,11 +8,13 @@ files written, with a progress bar on stderr while the analysis runs. Outputs go
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from . import options
 from .progress import make_progress
 
 console = Console()
@@ -31,8 +33,17 @@ ROOT_HELP = "Folder holding one folder per real dataset (default: the run's)."
 PROGRESS = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr while the analysis runs.")
 
 
-def _out(run: Path, out: Path | None) -> Path:
-    return out if out is not None else Path(run) / "analysis"
+RANDOM_OUT = "analysis-random-encoder"
+
+
+def _out(run: Path, out: Path | None, source: Any = None) -> Path:
+    """`--out`, else RUN/analysis; with a random encoder RUN/analysis-random-encoder, so nothing there is mistaken for the run's."""
+    random = source is not None and source.random_encoder
+    folder = out if out is not None else Path(run) / (RANDOM_OUT if random else "analysis")
+    if random:
+        console.print(f"note: {run} has no encoder.safetensors: z comes from a randomly initialised encoder "
+                      f"(--allow-random-encoder); outputs go to {folder}", highlight=False)
+    return folder
 
 
 def _table(frame, heading: str, columns: list[str], formats: dict[str, str] | None = None) -> None:
@@ -62,14 +73,15 @@ def embeddings_cmd(
     seed: int = typer.Option(0, "--seed", help="Seed of the projection (and of the untrained encoder)."),
     out: Path | None = typer.Option(None, "--out", help=OUT_HELP),
     progress: bool = PROGRESS,
+    allow_random_encoder: bool = options.ALLOW_RANDOM_ENCODER,
 ) -> None:
     """z of each dataset's images: 2-D projection, dataset-relationship heatmap, separability per dataset."""
     from ..analysis.embeddings import analyze_embeddings
     from ..analysis.source import load_source
 
-    source = load_source(run)
+    source = load_source(run, allow_random_encoder)
     with make_progress(progress, err_console, transient=True) as bar:
-        result = analyze_embeddings(source, _out(run, out), data, root, per_dataset, method, clean, untrained, seed, bar)
+        result = analyze_embeddings(source, _out(run, out, source), data, root, per_dataset, method, clean, untrained, seed, bar)
     what = "untrained encoder (control)" if untrained else "key encoder"
     _table(result.tables["separability"], f"{source.name}: separability of z ({what}), cosine, leave-one-out",
            ["group", "n", "nearest_centroid_accuracy", "silhouette", "chance"],
@@ -87,14 +99,15 @@ def rain_detail_cmd(
     root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),
     out: Path | None = typer.Option(None, "--out", help=OUT_HELP),
     progress: bool = PROGRESS,
+    allow_random_encoder: bool = options.ALLOW_RANDOM_ENCODER,
 ) -> None:
     """Controlled sweeps (rain density, width, angle; background detail): how far z moves, how PSNR follows."""
     from ..analysis.rain_detail import analyze_rain_detail
     from ..analysis.source import load_source
 
-    source = load_source(run)
+    source = load_source(run, allow_random_encoder)
     with make_progress(progress, err_console, transient=True) as bar:
-        result = analyze_rain_detail(source, _out(run, out), repeats, size, store, data, root, progress=bar)
+        result = analyze_rain_detail(source, _out(run, out, source), repeats, size, store, data, root, progress=bar)
     _table(result.tables["summary"], f"{source.name}: z movement per factor (1.0 = two typical test images apart), PSNR ({source.protocol})",
            ["factor", "z_move_mean", "z_move_max", "psnr_range", "input_psnr_range", "corr_z_psnr"],
            {"z_move_mean": "{:.3f}", "z_move_max": "{:.3f}", "psnr_range": "{:.2f}", "input_psnr_range": "{:.2f}", "corr_z_psnr": "{:+.2f}"})
@@ -116,14 +129,15 @@ def temperature_cmd(
     per_dataset: int | None = typer.Option(None, "--per-dataset", help="Images per dataset (default: the run's eval_count, 16)."),
     out: Path | None = typer.Option(None, "--out", help=OUT_HELP),
     progress: bool = PROGRESS,
+    allow_random_encoder: bool = options.ALLOW_RANDOM_ENCODER,
 ) -> None:
     """Per dataset and modulated layer, the official temperature statistic (mean log T) and its spread."""
     from ..analysis.source import load_source
     from ..analysis.temperature import analyze_temperature
 
-    source = load_source(run)
+    source = load_source(run, allow_random_encoder)
     with make_progress(progress, err_console, transient=True) as bar:
-        result = analyze_temperature(source, _out(run, out), data, root, per_dataset, bar)
+        result = analyze_temperature(source, _out(run, out, source), data, root, per_dataset, bar)
     per_image = result.tables["main"]
     per_dataset_table = per_image.groupby("dataset", sort=False)["log_temperature"].agg(["mean", "std", "min", "max"]).reset_index()
     per_dataset_table["layers"] = per_image["layer_index"].nunique()
@@ -140,14 +154,15 @@ def cost_cmd(
     warmup: int = typer.Option(2, "--warmup", help="Untimed forward passes first."),
     out: Path | None = typer.Option(None, "--out", help=OUT_HELP),
     progress: bool = PROGRESS,
+    allow_random_encoder: bool = options.ALLOW_RANDOM_ENCODER,
 ) -> None:
     """Parameters, MACs and time per image: baseline vs CoIC of this run's backbone and config."""
     from ..analysis.cost import analyze_cost
     from ..analysis.source import load_source
 
-    source = load_source(run)
+    source = load_source(run, allow_random_encoder)
     with make_progress(progress, err_console, transient=True) as bar:
-        result = analyze_cost(source, _out(run, out), size, repeats, warmup, bar)
+        result = analyze_cost(source, _out(run, out, source), size, repeats, warmup, bar)
     table = result.tables["main"].copy()
     table["params (M)"] = table["params"] / 1e6
     table["GMACs"] = table["macs"].astype(float) / 1e9

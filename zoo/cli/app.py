@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import ZooError
-from . import analyze, data, derain, hub, models, results, train
+from . import analyze, data, derain, export, hub, models, results, score, train
 
 app = typer.Typer(
     name="zoo",
@@ -26,7 +26,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for _group in (models, train, data, results, hub, derain, analyze):
+for _group in (models, train, data, results, hub, derain, score, export, analyze):
     _group.register(app)
 
 err_console = Console(stderr=True)
@@ -65,6 +65,10 @@ def _split_debug(args: list[str]) -> tuple[list[str], bool]:
 def main() -> None:
     """Entry point of the `zoo` console script."""
     args, _options["debug"] = _split_debug(sys.argv[1:])
+    if not _options["debug"]:
+        from .quiet import quiet_library_warnings
+
+        quiet_library_warnings()  # libraries' own warnings never bury a one-line error; --debug shows them
     try:
         code = app(args=args, prog_name="zoo", standalone_mode=False)
     except _UsageError as err:

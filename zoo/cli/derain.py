@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -13,8 +14,12 @@ from ..errors import ZooError
 from . import options
 from .progress import make_progress
 
+if TYPE_CHECKING:
+    from ..models.onnx_session import OnnxModel
+
 console = Console()
 err_console = Console(stderr=True)
+ENGINES = ("torch", "onnxruntime")
 
 
 def _expand(images: list[Path]) -> list[Path]:
@@ -69,12 +74,21 @@ def _check_model_name(model: str) -> None:
 
 
 def derain(
-    images: list[Path] = typer.Argument(..., help="Image files or folders of images."),
-    model: str = typer.Option(..., "--model", "-m", help="brn.coic_synthmix, hf-hub:ORG/REPO or local-dir:PATH."),
+    images: list[Path] = typer.Argument(None, help="Image files or folders of images.", show_default=False),
+    model: str | None = typer.Option(
+        None, "--model", "-m", show_default=False,
+        help="A pretrained tag (brn.coic_synthmix), hf-hub:ORG/REPO or local-dir:PATH; default: "
+        "brn.official_baseline, which ships with coic-zoo and works offline.",
+    ),
+    list_tags: bool = typer.Option(False, "--list", help="List the pretrained tags, offline or needing a download; derain nothing."),
     out: Path = typer.Option(Path("derained"), "--out", "-o", help="Folder for the restored PNGs."),
     tile: int | None = typer.Option(None, "--tile", min=16, help="Process large images in N x N tiles (saves memory)."),
     overlap: int = typer.Option(32, "--overlap", min=0, help="Overlap of neighbouring tiles, in pixels."),
     device: str = options.DEVICE,
+    engine: str = typer.Option(
+        "torch", "--engine", help="torch, or onnxruntime: --model is then an .onnx file from `zoo export`, run on the CPU "
+        "(with --tile, a CoIC graph computes z from each tile, not once from the whole image)."
+    ),
     score: list[str] = typer.Option(
         [], "--score", help="Print a no-reference score of each output and input: niqe, piqe or entropy (repeatable; needs coic-zoo\\[iqa])."
     ),
@@ -86,17 +100,28 @@ def derain(
     from ..evaluation.devices import resolve_device
     from ..evaluation.inference import restore
     from ..models.factory import create_model
+    from ..models.pretrained import DEFAULT_DERAIN_TAG
 
+    if list_tags:
+        _print_tags()
+        return
+    if not images:
+        raise ZooError("name one or more photos or folders of photos to derain (or pass --list to see the models)")
+    if model is None:
+        model = DEFAULT_DERAIN_TAG
+        console.print(f"no --model given: using {model}, {_tag_line(model)}", highlight=False)
     files = _expand(images)
     if out.exists() and not out.is_dir():
         raise ZooError(f"--out {out} is a file; pass a folder for the restored PNGs")
     targets = _outputs(files, out)
-    _check_model_name(model)
+    onnx_net, tile = _onnx_engine(engine, model, tile)
+    if onnx_net is None:
+        _check_model_name(model)
     if tile is not None and not 0 <= overlap < tile:
         raise ZooError(f"--overlap {overlap} must be at least 0 and smaller than --tile {tile}")
     scoring = _scoring(score)  # before the model loads: a missing extra fails at once
     dev = resolve_device(device)  # before any download: a wrong --device fails at once
-    net = create_model(model).eval().to(dev)
+    net = onnx_net if onnx_net is not None else create_model(model).eval().to(dev)
     ensure_folder(out)
 
     failures: list[str] = []
@@ -125,6 +150,57 @@ def derain(
         raise ZooError(failures[0])
     if failures:
         raise ZooError(f"{len(failures)} of {len(files)} input(s) could not be read or derained; see the lines above")
+
+
+def _onnx_engine(engine: str, model: str, tile: int | None) -> tuple[OnnxModel | None, int | None]:
+    """(the .onnx file as a module `restore` runs, tile) for --engine onnxruntime; (None, tile) for torch.
+
+    A graph exported at a fixed size takes tiles of that size: it becomes the tile, and a larger --tile is refused.
+    """
+    if engine not in ENGINES:
+        raise ZooError(f"--engine {engine}: unknown engine; choose one of: {', '.join(ENGINES)}")
+    if engine == "torch":
+        return None, tile
+    from ..models.onnx_session import OnnxModel
+
+    net = OnnxModel(Path(model))
+    fixed = net.fixed_tile
+    if fixed is not None and tile is not None and tile > fixed:
+        raise ZooError(f"--tile {tile}: {model} was exported for inputs of at most {fixed} pixels a side; use --tile {fixed} or less")
+    return net, tile if fixed is None else tile or fixed
+
+
+def _tag_line(name: str) -> str:
+    from ..models.pretrained import pretrained_cfg
+
+    cfg = pretrained_cfg(name)
+    return f"{cfg.notes.split(';')[0]} ({cfg.license.upper()} licence)"
+
+
+def _print_tags() -> None:
+    """One row per pretrained tag: what it is and whether it derains with no network now."""
+    from rich.table import Table
+
+    from ..models.official import is_converted
+    from ..models.pretrained import list_pretrained, pretrained_cfg
+
+    table = Table(title="pretrained models for `zoo derain --model TAG`")
+    table.add_column("tag", no_wrap=True)
+    table.add_column("method", no_wrap=True)
+    table.add_column("trained on")
+    table.add_column("available")
+    for name in list_pretrained():
+        cfg = pretrained_cfg(name)
+        if cfg.where == "packaged":
+            available = "offline (packaged)"
+        elif cfg.where == "official" and is_converted(cfg):
+            available = "offline (in the cache)"
+        elif cfg.where == "official":
+            available = "download (the official file)"
+        else:
+            available = f"download (hf-hub:{cfg.hf_hub_id})"
+        table.add_row(name, cfg.method, cfg.train_data.replace(",", ", "), available)
+    console.print(table)
 
 
 def _scoring(names: list[str]) -> tuple[str, ...]:

@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from . import options
+
 console = Console()
 
 
@@ -17,11 +19,13 @@ def push(
     ),
     repo: str = typer.Option(..., "--repo", "-r", help="Hub repository ORG/NAME, e.g. coic-zoo/brn.coic_synthmix."),
     private: bool = typer.Option(False, "--private", help="Create the repository as private."),
+    allow_random_encoder: bool = options.ALLOW_RANDOM_ENCODER,
 ) -> None:
-    """Upload a run to the Hugging Face Hub with a generated model card (HF_ENDPOINT and HF_TOKEN apply)."""
+    """Upload a run to the Hugging Face Hub with a generated model card (HF_ENDPOINT and HF_TOKEN apply;
+    ZOO_NETWORK_TIMEOUT and ZOO_NETWORK_RETRIES bound each request)."""
     from ..models.hub import push_run
 
-    url = push_run(run_dir, repo, private=private)
+    url = push_run(run_dir, repo, private=private, allow_random_encoder=allow_random_encoder)
     console.print(f"pushed {run_dir} -> {url}; load it with zoo.create_model('hf-hub:{repo}')", highlight=False)
 
 
@@ -32,7 +36,8 @@ def pull(
     ),
     force: bool = typer.Option(False, "--force", help="Download again even if cached (repairs a corrupt cache)."),
 ) -> None:
-    """Download a model into the Hugging Face cache and check every file's sha256."""
+    """Download a model into the Hugging Face cache and check every file's sha256 (each request waits at most
+    ZOO_NETWORK_TIMEOUT seconds, default 30, and is retried ZOO_NETWORK_RETRIES times, default 2)."""
     from ..models.files import MODEL_FILES, sha256_file
     from ..models.hub import pull as pull_model
     from ..models.official import fetch_official

@@ -13,6 +13,7 @@ from ..errors import ZooError
 
 if TYPE_CHECKING:
     from ..catalog import BackboneSpec
+    from ..catalog.recipes import Recipe
 
 console = Console()
 
@@ -72,6 +73,44 @@ def info(name: str = typer.Argument(..., help="Backbone name, e.g. brn.")) -> No
         console.print(f"where z enters: {line}")
     if spec.notes:
         console.print(f"notes: {spec.notes}")
+    for line in recipe_lines(spec.name):
+        console.print(line, highlight=False, markup=False)
+
+
+def recipe_lines(backbone: str) -> list[str]:
+    """The paper recipe (the official script's settings) with its notes, how tiny differs, and the departures
+    every recipe shares: what `zoo train BACKBONE --config paper` does and where it is not the official script."""
+    from ..catalog.recipes import DEPARTURES, RECIPE_OPTIONS, SPA_PAPER, paper_recipe, tiny_recipe
+
+    paper, tiny = paper_recipe(backbone), tiny_recipe(backbone)
+    lines = [f"paper recipe ({paper.source}): {_recipe_text(paper)}"]
+    lines += [f"  note: {note}" for note in paper.notes]
+    if backbone in SPA_PAPER:
+        lines.append(f"  note: {SPA_PAPER[backbone]['note']} (applied with --data mix5+spa)")
+    switches = [f"{name}={getattr(paper, name)}" for name in RECIPE_OPTIONS]
+    lines.append(f"  official switches: {', '.join(switches)} (`--set NAME=VALUE` departs from them)")
+    lines.append(
+        f"tiny recipe: batch {tiny.batch}, crop {tiny.crop}, {tiny.iters:,} iterations ({round(tiny.iters * tiny.stage1_fraction):,} "
+        f"in stage 1){_decays(tiny)}; loss, optimiser, learning rate and contrastive weight {tiny.contrast_weight:g} as the paper recipe"
+    )
+    lines += [f"departure (every backbone): {line}" for line in DEPARTURES]
+    return lines
+
+
+def _recipe_text(r: Recipe) -> str:
+    extras = f", weight decay {r.weight_decay:g}" if r.weight_decay else ""
+    extras += f", gradient clip {r.grad_clip:g}" if r.grad_clip else ""
+    return (
+        f"{r.loss} loss, {r.optimizer} lr {r.lr:g}{extras}, batch {r.batch}, crop {r.crop}, {r.iters:,} iterations "
+        f"({round(r.iters * r.stage1_fraction):,} in stage 1), {r.schedule} schedule{_decays(r)}; "
+        f"restoration + {r.contrast_weight:g} x InfoNCE (n_neg {r.n_neg}, temperature {r.temperature:g})"
+    )
+
+
+def _decays(r: Recipe) -> str:
+    if r.schedule != "multistep" or not r.milestones:
+        return ""
+    return f", x{r.gamma:g} at {'/'.join(f'{m:g}' for m in r.milestones)} of the run"
 
 
 def where_z_enters(spec: BackboneSpec) -> list[str]:

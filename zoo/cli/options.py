@@ -1,4 +1,5 @@
-"""Options shared by the commands that run models: where (`--device`) and how (`zoo train`, `zoo bench`)."""
+"""Options shared by the commands that run models: where (`--device`), how (`zoo train`, `zoo bench`), and
+which model folders they accept (`--allow-random-encoder`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ WORKERS = typer.Option(
 ACCUM = typer.Option(1, "--accum", help="Gradient-accumulation steps: each forward pass sees batch / (processes x N) samples.")
 TF32 = typer.Option(True, "--tf32/--no-tf32", help="TensorFloat-32 matmuls and convolutions on CUDA.")
 COMPILE = typer.Option(False, "--compile", help="torch.compile the backbone (slow first steps, faster later ones).")
-DETERMINISTIC = typer.Option(False, "--deterministic", help="Deterministic kernels only (bit-identical resume on CUDA; slower).")
+DETERMINISTIC = typer.Option(
+    False, "--deterministic",
+    help="The official numerics on CUDA: IEEE fp32 (no TF32), no cuDNN autotuning, deterministic kernels (bit-identical resume; slower).",
+)
+ALLOW_RANDOM_ENCODER = typer.Option(
+    False, "--allow-random-encoder",
+    help="Accept a CoIC folder without encoder.safetensors: z then comes from an untrained encoder, differs "
+    "from run to run, and the results are labelled 'random encoder' (kept apart from metrics.json).",
+)
 
 
 def runtime(device: str, workers: int | None, accum: int, tf32: bool, compile: bool, deterministic: bool) -> Any:

@@ -52,7 +52,7 @@ def bench(
     run_time = options.runtime(device, workers, accum, tf32, compile, deterministic)
     runs_root = runs if runs is not None else default_runs(spec)
     if dry_run:
-        planned = plan(spec, runs_root, store, part)
+        planned = plan(spec, runs_root, store, part, on_note=_note)
         for cell, state in planned:
             console.print(f"{cell.index:4d}  {cell.name:<45} {state}", highlight=False)
         console.print(f"{len(planned)} cells ({'shard ' + shard if shard else 'whole matrix'}); runs in {runs_root}, store {store}")
@@ -60,7 +60,7 @@ def bench(
     with make_progress(progress, console) as bar:
         report = run_bench(
             spec, runs_root, store, part, resume=resume, progress=bar,
-            on_cell=lambda result: bar.console.print(cell_line(result), highlight=False), runtime=run_time,
+            on_cell=lambda result: bar.console.print(cell_line(result), highlight=False), runtime=run_time, on_note=_note,
         )
     counts: dict[str, int] = {}
     for result in report.results:
@@ -70,6 +70,10 @@ def bench(
     if report.failed:
         names = ", ".join(r.cell.name for r in report.failed)
         raise ZooError(f"{len(report.failed)} cell(s) failed: {names}; fix the cause and re-run with --resume")
+
+
+def _note(line: str) -> None:
+    notes.print(f"note: {line}", style="yellow", highlight=False, markup=False)
 
 
 def leaderboard(
@@ -94,20 +98,39 @@ def leaderboard(
     ),
     cost: bool = typer.Option(False, "--cost", help="One line per run instead: device, precision, batch, images/s, peak GPU memory, time."),
     costs: bool = typer.Option(False, "--costs", help="Add the cost columns (as --metric cost) below the leaderboard; measured now, takes a while."),
+    skip_damaged: bool = typer.Option(
+        False, "--skip-damaged", help="Leave out damaged store files (truncated, empty, binary, wrong columns) instead of refusing; each is named in the output.",
+    ),
 ) -> None:
     """Leaderboard of the results store: mean ± std over seeds, CoIC − baseline per backbone, best marked."""
+    from contextlib import nullcontext
+
+    from ..results.render import infer_format
+    from ..results.store import skipping_damaged
+
+    fmt = infer_format(fmt, out)
+    with skipping_damaged() if skip_damaged else nullcontext([]) as skipped:
+        if cost:
+            _cost_view(store if store is not None else DEFAULT_STORE, backbone, fmt, out, skipped)
+        elif metric == "cost":
+            _model_cost_view(store, backbone, fmt, out)
+        else:
+            _board(store, dataset, metric, source, protocol, backbone, reported, fmt, out, plot_path, at_iteration, costs, skipped)
+    for line in skipped:  # after the output: what --skip-damaged left out
+        notes.print(f"note: {line}; its rows are not in this output", style="yellow", highlight=False, markup=False)
+
+
+def _board(
+    store: Path | None, dataset: list[str], metric: str, source: str, protocol: str | None, backbone: list[str],
+    reported: Path, fmt: str, out: Path | None, plot_path: Path | None, at_iteration: int | None, costs: bool,
+    skipped: list[str],
+) -> None:
+    """The leaderboard proper (not the cost views), rendered as `fmt`; `skipped` names damaged files left out."""
     from ..results.boards import build
     from ..results.plot import plot, plot_curves, plot_gain_curves
     from ..results.publish import command_line, page, write
-    from ..results.render import infer_format, rich_tables
+    from ..results.render import rich_tables
 
-    fmt = infer_format(fmt, out)
-    if cost:
-        _cost_view(store if store is not None else DEFAULT_STORE, backbone, fmt, out)
-        return
-    if metric == "cost":
-        _model_cost_view(store, backbone, fmt, out)
-        return
     if costs and out is not None and fmt != "md":
         raise ZooError("--costs adds the cost columns to markdown or terminal output; for other formats use --metric cost")
     if at_iteration is not None:
@@ -126,9 +149,10 @@ def leaderboard(
     else:
         store = store if store is not None else DEFAULT_STORE
         lb = build(store, metric=metric, datasets=dataset, source=source, protocol=protocol, backbones=backbone, reported=reported)
+    lb.skipped = list(skipped)
     command = command_line(store, fmt, out, metric, dataset, source, protocol, backbone, reported, plot_path) + (" --costs" if costs else "") + (
         f" --at-iteration {at_iteration}" if at_iteration is not None else ""
-    )
+    ) + (" --skip-damaged" if skipped else "")
     if out is not None:
         write(lb, fmt, out, command)
         notes.print(f"wrote {out}")
@@ -168,7 +192,7 @@ def _wide_console() -> Console:
     return console if console.is_terminal else Console(width=max(console.width, 240))
 
 
-def _cost_view(store: Path, backbones: list[str], fmt: str, out: Path | None) -> None:
+def _cost_view(store: Path, backbones: list[str], fmt: str, out: Path | None, skipped: list[str] | None = None) -> None:
     import shlex
 
     from .._atomic import atomic_write_text
@@ -183,6 +207,8 @@ def _cost_view(store: Path, backbones: list[str], fmt: str, out: Path | None) ->
         parts += ["--backbone", name]
     parts += ["--format", fmt] + (["--out", str(out)] if out is not None else [])
     generated = f"Generated by `{shlex.join(parts)}` from the results store `{store}` ({len(runs)} runs). Do not edit by hand."
+    if skipped:
+        generated += f" Left out {len(skipped)} damaged store file(s): {'; '.join(s.removeprefix('skipped ') for s in skipped)}."
     text = render_costs(runs, fmt, generated if fmt in ("md", "html") else None)
     if out is None:
         typer.echo(text, nl=False)

@@ -146,38 +146,56 @@ def _dataset_roots(items: list[str]) -> dict[str, str]:
 
 
 def evaluate_cmd(
-    run_dir: Path = typer.Argument(..., help="A run directory written by `zoo train`."),
+    run_dir: Path = typer.Argument(
+        ..., help="A run directory written by `zoo train`, or a checkpoint file `zoo convert` reads (.pth, .ckpt, .safetensors)."
+    ),
     data: str | None = typer.Option(
         None, "--data", help="Evaluate on other data than the run trained on; noref: the photos in --root, no ground truth."
     ),
     root: Path | None = typer.Option(None, "--root", help="Folder holding one folder per real dataset (--data noref: the photos)."),
     device: str = options.DEVICE,
+    backbone: str | None = typer.Option(None, "--backbone", "-b", help="Checkpoint file: the backbone of an official CoIC checkpoint (default: detected by spandrel)."),
+    encoder: Path | None = typer.Option(None, "--encoder", "-e", help="Checkpoint file: the official encoder of a CoIC checkpoint."),
+    baseline: bool = typer.Option(False, "--baseline", help="Checkpoint file: an official checkpoint trained without CoIC."),
+    protocol: str | None = typer.Option(None, "--protocol", help="Checkpoint file: the metric protocol (default y-matlab); a run keeps its own."),
+    allow_random_encoder: bool = options.ALLOW_RANDOM_ENCODER,
 ) -> None:
-    """Re-evaluate a run and print its table (with the baseline column when a baseline run is beside it)."""
+    """Re-evaluate a run and print its table (with the baseline column when a baseline run is beside it), or
+    evaluate a checkpoint file directly (converted on the fly as `zoo convert` would)."""
+    if run_dir.is_file():
+        from .evaluate_file import evaluate_file
+
+        evaluate_file(run_dir, data, root, device, backbone, encoder, baseline, protocol)
+        return
+    if backbone is not None or encoder is not None or baseline or protocol is not None:
+        raise ZooError(f"{run_dir}: --backbone, --encoder, --baseline and --protocol are for checkpoint files; a run keeps its own")
     from ..training import evaluate_run
 
-    evaluate_run(run_dir, data, root, on_set=_announce, device=device)
-    print_table(run_dir)
+    metrics = evaluate_run(run_dir, data, root, on_set=_announce, device=device, allow_random_encoder=allow_random_encoder)
+    if metrics["file"] != METRICS_FILE:  # the run's own scores stay where `zoo bench` and `zoo push` read them
+        console.print(f"wrote {run_dir / metrics['file']} (not {METRICS_FILE}: that holds the run's own evaluation)", highlight=False)
+    print_table(run_dir, metrics)
 
 
 def _announce(name: str, n_images: int) -> None:
     console.print(f"evaluating {name} ({n_images} images)", style="dim")
 
 
-def print_table(run_dir: Path) -> None:
-    """The run's per-dataset table; with a matching baseline beside it, a CoIC-minus-baseline column."""
+def print_table(run_dir: Path, metrics: dict | None = None) -> None:
+    """The run's per-dataset table (of `metrics`, default its `metrics.json`); with a matching baseline
+    beside it, a CoIC-minus-baseline column from the baseline's evaluation of the same kind."""
     from rich.table import Table
 
     from ..models.checkpoint import read_metrics
     from ..training.runs import find_baseline, run_config
 
     cfg = run_config(run_dir)
-    metrics = read_metrics(run_dir)
+    metrics = metrics if metrics is not None else read_metrics(run_dir)
     if metrics is None:
         console.print(f"{run_dir}: not evaluated yet; run `zoo evaluate {run_dir}`")
         return
     baseline_dir = find_baseline(run_dir, cfg) if cfg.coic else None
-    baseline = read_metrics(baseline_dir) if baseline_dir else None
+    baseline = read_metrics(baseline_dir, _baseline_file(baseline_dir, metrics)) if baseline_dir else None
     method = "CoIC" if cfg.coic else "baseline"
     from .noref import print_noref_table
 
@@ -206,6 +224,19 @@ def print_table(run_dir: Path) -> None:
         console.print(f"baseline: {baseline_dir}")
     elif cfg.coic:
         console.print(f"no matching baseline beside this run; train one with `zoo train {cfg.backbone} --no-coic --out {run_dir.parent}/...` (same seed, data, iterations)", style="dim")
+
+
+def _baseline_file(baseline_dir: Path, metrics: dict) -> str:
+    """The baseline's file comparable with `metrics`: its evaluation on the same data and root (it has no encoder)."""
+    from ..training.metrics_files import metrics_name
+    from ..training.runs import run_config
+
+    if not isinstance(metrics.get("evaluation"), dict):
+        return METRICS_FILE
+    return metrics_name(run_config(baseline_dir), {**metrics["evaluation"], "encoder": None})
+
+
+METRICS_FILE = "metrics.json"  # zoo.models.files.METRICS_FILE, named here: importing zoo.models pulls in torch
 
 
 def register(app: typer.Typer) -> None:

@@ -164,11 +164,25 @@ def read_photo(path: Path) -> Tensor:
     return torch.from_numpy(np.ascontiguousarray(pixels)).permute(2, 0, 1).unsqueeze(0)
 
 
+def round_half_up(scaled: Tensor) -> Tensor:
+    """uint8 levels of values on the [0, 255] scale: floor(v + 0.5) in float64, as MATLAB's `im2uint8`.
+
+    The one quantisation rule of coic-zoo: written PNGs and every metric protocol that quantises its
+    input use it, so scoring a model's written outputs gives the numbers its evaluation gave.
+    """
+    import torch
+
+    return torch.floor(scaled.to(torch.float64) + 0.5)
+
+
 def write_png(image: Tensor, path: Path) -> None:
     """Save a restored image (1 x 3 x H x W or 3 x H x W in [0, 1]) as 8-bit RGB PNG, atomically."""
+    import torch
+
     from .._atomic import atomic_write
 
     if image.dim() == 4:
         image = image[0]
-    pixels = image.detach().float().clamp(0, 1).mul(255).round().to("cpu").byte().permute(1, 2, 0).numpy()
+    levels = round_half_up(image.detach().to("cpu", torch.float64).clamp(0, 1) * 255)
+    pixels = levels.to(torch.uint8).permute(1, 2, 0).numpy()
     atomic_write(path, lambda tmp: Image.fromarray(pixels, "RGB").save(tmp, format="PNG"))

@@ -40,8 +40,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..data.images import round_half_up
 from ..errors import UnknownNameError, ZooError
 from .extras import require_pyiqa
+from .protocol_maths import basicsr_luma, round_half_even_float32
 
 ImageLike = np.ndarray | torch.Tensor
 
@@ -70,6 +72,8 @@ class Protocol:
     `avg_pool2d(f)`, which drops a remainder row/column); "matlab" is Wang's `ssim.m` (MATLAB's round,
     half away from zero, then `imfilter(ones(f)/f^2, 'symmetric', 'same')` and every f-th pixel from
     the first, so a remainder row is kept and odd f centres the box on the kept pixel).
+    quantize_rounding: "half_up" is floor(255x + 0.5); "half_even_float32" is BasicSR's `tensor2img`
+    (float32 product, numpy's round half to even). y_float32: Y through BasicSR's float32 `to_y_channel`.
     All computations use the [0, 255] scale; SSIM on [0, 1] with L = 1 (CoIC) is the same number.
     """
 
@@ -87,6 +91,8 @@ class Protocol:
     ssim_k1: float = 0.01
     ssim_k2: float = 0.03
     downsample_style: Literal["avg_pool", "matlab"] = "avg_pool"
+    quantize_rounding: Literal["half_up", "half_even_float32"] = "half_up"
+    y_float32: bool = False
 
 
 _PROTOCOL_LIST = (
@@ -154,6 +160,41 @@ _PROTOCOL_LIST = (
         citation="BasicSR psnr_ssim with test_y_channel: false; the RGB-vs-Y gap of va1shn9v/PromptIR #16",
         y_channel=False,
         quantize=True,
+        round_y=False,
+        ssim_downsample=False,
+    ),
+    Protocol(
+        name="basicsr-y",
+        description=(
+            "BasicSR calculate_psnr/calculate_ssim, test_y_channel=True, crop_border=0: output quantised by tensor2img "
+            "(float32, round half to even), Y = bgr2ycbcr(img/255, y_only) x 255 unrounded (through float32), PSNR "
+            "peak 255, SSIM Gaussian 11/1.5 via cv2.filter2D cropped [5:-5] (valid), K=0.01/0.03, L=255, no downsampling"
+        ),
+        citation=(
+            "XPixelGroup/BasicSR @ 8d56e3a basicsr/metrics/psnr_ssim.py, metrics/metric_util.py (to_y_channel), "
+            "utils/color_util.py (bgr2ycbcr), utils/img_util.py (tensor2img); Restormer, NAFNet, DRSformer training logs"
+        ),
+        y_channel=True,
+        quantize=True,
+        round_y=False,
+        ssim_downsample=False,
+        quantize_rounding="half_even_float32",
+        y_float32=True,
+    ),
+    Protocol(
+        name="float-y",
+        description=(
+            "FADformer calculate_psnr_torch: float output clamped to [0,1], not quantised, unrounded Y = "
+            "(65.481R + 128.553G + 24.966B)/255 + 16/255, PSNR = 10log10(1/MSE), SSIM of pytorch_msssim (Gaussian "
+            "11/1.5 separable valid conv, K=0.01/0.03, data_range=1, mean of the map, no downsampling)"
+        ),
+        # Computed in float64; FADformer runs the same formulas in float32 on CUDA (~1e-6 dB / SSIM away).
+        citation=(
+            "deng-ai-lab/FADformer @ a234854 utils/utils.py calculate_psnr_torch (Rain200L/H and SPA; its README "
+            "sends DID and DDN to MATLAB); VainF/pytorch-msssim 1.0.0 ssim (MIT)"
+        ),
+        y_channel=True,
+        quantize=False,
         round_y=False,
         ssim_downsample=False,
     ),
@@ -285,7 +326,7 @@ def niqe(image: ImageLike) -> float:
             f"niqe needs at least {NIQE_BLOCK} x {NIQE_BLOCK} pixels (one NIQE block), got "
             f"{batch.shape[-2]} x {batch.shape[-1]}"
         )
-    unit = (torch.floor(batch + 0.5) / PEAK).to(torch.float32)
+    unit = (round_half_up(batch) / PEAK).to(torch.float32)
     with torch.no_grad():
         return float(_niqe_metric()(unit).item())
 
@@ -340,9 +381,11 @@ def _check_channels_first(tensor: torch.Tensor, role: str, what: str) -> None:
 def _planes(rgb: torch.Tensor, proto: Protocol) -> torch.Tensor:
     """The planes a protocol scores: N x 1 x H x W luma or N x 3 x H x W RGB, [0, 255] scale."""
     if proto.quantize:
-        rgb = torch.floor(rgb + 0.5)
+        rgb = round_half_up(rgb) if proto.quantize_rounding == "half_up" else round_half_even_float32(rgb)
     if not proto.y_channel:
         return rgb
+    if proto.y_float32:
+        return basicsr_luma(rgb)
     w_r, w_g, w_b = proto.y_weights
     luma = w_r * rgb[:, 0:1] + w_g * rgb[:, 1:2] + w_b * rgb[:, 2:3] + proto.y_offset
     if proto.round_y:

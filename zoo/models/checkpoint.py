@@ -8,7 +8,6 @@ weights are safetensors and configuration is JSON.
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -100,9 +99,9 @@ def read_config(directory: str | Path) -> dict[str, Any]:
     return config
 
 
-def read_metrics(directory: str | Path) -> dict[str, Any] | None:
-    """The parsed `metrics.json` of an evaluated folder (`{"rows": [...], ...}`); None when absent."""
-    path = Path(directory) / METRICS_FILE
+def read_metrics(directory: str | Path, name: str = METRICS_FILE) -> dict[str, Any] | None:
+    """The parsed `metrics.json` (or the side file `name`) of an evaluated folder (`{"rows": [...], ...}`); None when absent."""
+    path = Path(directory) / name
     if not path.is_file():
         return None
     try:
@@ -143,8 +142,18 @@ def load_state(module: nn.Module, state: dict[str, torch.Tensor], source: Path) 
         )
 
 
-def load_model_dir(directory: str | Path) -> nn.Module:
-    """Rebuild the model saved in `directory` (eval mode), weights included."""
+RANDOM_ENCODER = "random encoder"
+"""What the rows and metrics of a model loaded with `allow_random_encoder=True` say about it."""
+
+
+def load_model_dir(directory: str | Path, allow_random_encoder: bool = False) -> nn.Module:
+    """Rebuild the model saved in `directory` (eval mode), weights included.
+
+    A CoIC folder without `encoder.safetensors` is refused: its z would come from a randomly
+    initialised encoder, so the same command would give other outputs each time. `allow_random_encoder=True`
+    loads it anyway (for callers that pass z themselves, or that want that control knowingly); the model
+    then carries `random_encoder = True` (`has_random_encoder`), which evaluations record on their rows.
+    """
     directory = Path(directory)
     config = read_config(directory)
     try:
@@ -165,14 +174,22 @@ def load_model_dir(directory: str | Path) -> nn.Module:
             tensors = load_tensors(encoder_path)
             load_state(model.encoder, _strip(tensors, "encoder."), encoder_path)
             load_state(model.key_encoder.encoder, _strip(tensors, "key_encoder."), encoder_path)
+        elif allow_random_encoder:
+            model.random_encoder = True
         else:
-            warnings.warn(
-                f"{directory}: no {ENCODER_FILE}; the encoder is untrained, so pass z to the model explicitly",
-                stacklevel=2,
+            raise CheckpointError(
+                f"{encoder_path}: missing; without it this CoIC model's z would come from a randomly initialised "
+                f"encoder and its outputs would change from run to run. Restore the file (`zoo convert ... --encoder`), "
+                "or pass --allow-random-encoder (allow_random_encoder=True) to use an untrained encoder knowingly"
             )
     else:
         load_state(model, load_tensors(directory / MODEL_FILE), directory / MODEL_FILE)
     return model.eval()
+
+
+def has_random_encoder(model: nn.Module) -> bool:
+    """Whether `model` was loaded without its trained encoder (`load_model_dir(..., allow_random_encoder=True)`)."""
+    return bool(getattr(model, "random_encoder", False))
 
 
 def _strip(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:

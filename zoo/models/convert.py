@@ -25,6 +25,7 @@ from .convert_encoder import encoder_shape, split_moco_state
 from .convert_idt import rename_idt
 from .convert_rcdnet import rename_rcdnet
 from .convert_tconv import unused_modulators
+from .torch_load import pickled_code, pickled_code_message, short_reason
 
 _BRN_TOP = {
     "conv0": "image.conv0",
@@ -97,12 +98,12 @@ def load_official_state(path: str | Path) -> dict[str, torch.Tensor]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises several types for corrupt or foreign files
-        text = str(err)
-        if "Unsupported global" in text:
-            raise CheckpointError(
-                f"{path}: refused, it holds pickled code, not just tensors; only plain state dicts are accepted"
-            ) from None
-        reason = "unrecognised format" if "Weights only load failed" in text else text.splitlines()[0][:80]
+        refused = pickled_code(err)
+        if refused is not None:
+            raise CheckpointError(pickled_code_message(
+                path, refused, "save the network's state_dict (torch.save(model.state_dict(), FILE)) and convert that"
+            )) from None
+        reason = "unrecognised format" if "weights only load failed" in str(err).lower() else short_reason(err, 80)
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({reason}); download it again") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]

@@ -31,6 +31,7 @@ from ..coic.model import CoICModel
 from ..errors import CheckpointError, UnknownNameError
 from .build import build_model
 from .checkpoint import load_state, save_model_dir
+from .torch_load import pickled_code, pickled_code_message, short_reason
 
 SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")
 _MODULATION_KEYS = (".modulator.", ".embed.")
@@ -85,10 +86,12 @@ def read_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch and safetensors raise several types for foreign files
-        text = str(err)
-        if "Unsupported global" in text:
-            raise CheckpointError(f"{path}: refused, it holds pickled objects beyond tensors; save a plain state dict") from None
-        raise CheckpointError(f"{path}: not a readable checkpoint ({text.splitlines()[0][:100] if text else type(err).__name__})") from None
+        refused = pickled_code(err)
+        if refused is not None:
+            raise CheckpointError(pickled_code_message(
+                path, refused, "save the network's state_dict (torch.save(model.state_dict(), FILE)) or a .safetensors file"
+            )) from None
+        raise CheckpointError(f"{path}: not a readable checkpoint ({short_reason(err)})") from None
     if not isinstance(state, dict):
         raise CheckpointError(f"{path}: holds a {type(state).__name__}, not a state dict")
     state = canonicalize_state_dict(state)

@@ -31,18 +31,21 @@ def create_model(
     coic: bool = False,
     config: str = "tiny",
     pretrained: str | bool | None = None,
+    *,
+    allow_random_encoder: bool = False,
     **overrides: Any,
 ) -> nn.Module:
     """Create a backbone by name, optionally with CoIC and pretrained weights.
 
     `config` is `"tiny"` (fast on CPU) or `"paper"` (the published model); keyword `overrides`
     change single constructor arguments. `pretrained` names a tag of the pretrained table
-    (e.g. `"coic_synthmix"`); `"brn.tag"` names it inline.
+    (e.g. `"coic_synthmix"`); `"brn.tag"` names it inline. A saved CoIC folder without
+    `encoder.safetensors` is refused unless `allow_random_encoder=True` (see `load_model_dir`).
     """
     if name.startswith(LOCAL_DIR_PREFIX):
-        return load_model_dir(name[len(LOCAL_DIR_PREFIX) :])
+        return load_model_dir(name[len(LOCAL_DIR_PREFIX) :], allow_random_encoder=allow_random_encoder)
     if name.startswith(HF_HUB_PREFIX) or pretrained or "." in name:
-        return load_pretrained(name, coic=coic, pretrained=pretrained)
+        return load_pretrained(name, coic=coic, pretrained=pretrained, allow_random_encoder=allow_random_encoder)
     if "/" in name or "\\" in name:
         raise ZooError(
             f"'{name}' looks like a path; use '{LOCAL_DIR_PREFIX}{name}' for a saved model folder "
@@ -51,7 +54,9 @@ def create_model(
     return build_model(name, coic=coic, config=config, **overrides)
 
 
-def load_pretrained(name: str, coic: bool = False, pretrained: str | bool | None = None) -> nn.Module:
+def load_pretrained(
+    name: str, coic: bool = False, pretrained: str | bool | None = None, *, allow_random_encoder: bool = False
+) -> nn.Module:
     """A model with published weights, in eval mode.
 
     `name` is `hf-hub:ORG/REPO[@REVISION]`, `<backbone>.<tag>`, or a backbone name with `pretrained`
@@ -68,7 +73,7 @@ def load_pretrained(name: str, coic: bool = False, pretrained: str | bool | None
             raise ZooError(f"'{name}' names a Hub repository; pretrained='{pretrained}' cannot be combined with it")
         repo, _, revision = name[len(HF_HUB_PREFIX) :].partition("@")
         folder = pull(repo, revision=revision or None)
-        model = load_model_dir(folder)
+        model = load_model_dir(folder, allow_random_encoder=allow_random_encoder)
         if coic and not isinstance(model, CoICModel):
             raise ZooError(f"'{name}' holds a baseline model (no CoIC), but coic=True was asked for")
         return model

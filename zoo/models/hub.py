@@ -3,6 +3,8 @@
 Everything goes through `huggingface_hub` (never hand-written HTTP), so `HF_ENDPOINT`, `HF_HOME`,
 `HF_HUB_CACHE`, `HF_HUB_OFFLINE` and the usual tokens apply. They are read when a function is
 called, not when `huggingface_hub` was imported, so a script or test may set them at any time.
+Every request is bounded by `ZOO_NETWORK_TIMEOUT` and retried `ZOO_NETWORK_RETRIES` times
+(`zoo.models.network`); a Hub that never answers ends in one line naming its URL and what to do offline.
 
 A repository holds a model folder (`config.json`, `model.safetensors`, `encoder.safetensors` for
 CoIC) and a `README.md` model card whose `model-index` carries the run's measured PSNR/SSIM. After a
@@ -22,6 +24,7 @@ from ..version import __version__
 from .card import LIBRARY_NAME, build_model_card
 from .checkpoint import read_config
 from .files import CONFIG_FILE, ENCODER_FILE, MODEL_FILE, MODEL_FILES, README_FILE, git_blob_sha1, sha256_file
+from .network import attempts_text, bound_hub_requests, is_timeout, with_retries
 from .pretrained import HF_HUB_PREFIX, PretrainedCfg, find_by_repo, pretrained_cfg
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -84,20 +87,28 @@ def push_run(
     private: bool = False,
     token: str | None = None,
     endpoint: str | None = None,
+    allow_random_encoder: bool = False,
 ) -> str:
     """Upload the model folder `run_dir` to Hub repository `repo_id` in one commit; returns the repo URL.
 
     Uploads `config.json`, `model.safetensors`, `encoder.safetensors` (if present) and a generated
-    `README.md` model card (`build_model_card`). The repository is created if needed.
+    `README.md` model card (`build_model_card`). The repository is created if needed. A CoIC folder
+    without `encoder.safetensors` is refused unless `allow_random_encoder`: whoever loads it would
+    get z from an untrained encoder.
     """
     from huggingface_hub import CommitOperationAdd, HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
     run_dir = Path(run_dir)
     repo_id = _check_repo_id(repo_id)
-    read_config(run_dir)
+    config = read_config(run_dir)
     if not (run_dir / MODEL_FILE).is_file():
         raise CheckpointError(f"{run_dir / MODEL_FILE}: missing; nothing to push (is {run_dir} a finished run?)")
+    if config.get("coic") and not (run_dir / ENCODER_FILE).is_file() and not allow_random_encoder:
+        raise CheckpointError(
+            f"{run_dir / ENCODER_FILE}: missing; a CoIC model pushed without it gives z from an untrained encoder "
+            "to whoever loads it. Restore the file, or pass --allow-random-encoder to push the folder as it is"
+        )
     if hub_offline():
         raise ZooError(f"cannot push {run_dir} to {repo_id}: HF_HUB_OFFLINE is set; unset it to reach the Hub")
     url = hub_endpoint(endpoint)
@@ -109,7 +120,9 @@ def push_run(
     ]
     operations.append(CommitOperationAdd(path_in_repo=README_FILE, path_or_fileobj=str(card).encode("utf-8")))
     api = HfApi(endpoint=url, token=token, library_name=LIBRARY_NAME, library_version=__version__)
-    try:
+    bound_hub_requests()
+
+    def upload() -> str:
         repo_url = api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
         api.create_commit(
             repo_id,
@@ -117,16 +130,21 @@ def push_run(
             commit_message=f"Upload {run_dir.name} with coic-zoo",
             repo_type="model",
         )
+        return str(repo_url)
+
+    try:
+        return with_retries(upload, _is_network_error)
     except HfHubHTTPError as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ZooError(f"pushing {run_dir} to '{repo_id}' at {url} failed: {first}") from None
     except Exception as err:
         if _is_network_error(err):
+            what = "did not answer" if is_timeout(err) else "could not be reached"
             raise ZooError(
-                f"pushing {run_dir} to '{repo_id}': the Hub at {url} could not be reached ({type(err).__name__})"
+                f"pushing {run_dir} to '{repo_id}': the Hub at {url} {what} ({type(err).__name__}, {attempts_text()}); "
+                "the folder is unchanged: push again once the Hub is reachable (a push uploads every file in one commit)"
             ) from None
         raise
-    return str(repo_url)
 
 
 # --- pull ----------------------------------------------------------------------------------------
@@ -174,8 +192,8 @@ def _snapshot(
         RevisionNotFoundError,
     )
 
-    try:
-        folder = snapshot_download(
+    def download() -> str:
+        return snapshot_download(
             repo_id,
             revision=revision,
             cache_dir=hub_cache(),
@@ -187,6 +205,11 @@ def _snapshot(
             library_name=LIBRARY_NAME,
             library_version=__version__,
         )
+
+    bound_hub_requests()
+    try:
+        # snapshot_download turns an unreachable Hub into LocalEntryNotFoundError (after looking in the cache).
+        folder = with_retries(download, lambda err: not offline and isinstance(err, LocalEntryNotFoundError))
         return Path(folder), ("HF_HUB_OFFLINE is set" if offline else None), False
     except GatedRepoError:
         raise ZooError(
@@ -200,7 +223,8 @@ def _snapshot(
     except RevisionNotFoundError:
         raise ZooError(f"Hub repository '{repo_id}' has no revision '{revision}'") from None
     except LocalEntryNotFoundError as err:
-        reason = "HF_HUB_OFFLINE is set" if offline else f"the Hub at {endpoint} could not be reached"
+        what = "did not answer" if is_timeout(err) else "could not be reached"
+        reason = "HF_HUB_OFFLINE is set" if offline else f"the Hub at {endpoint} {what} ({attempts_text()})"
         partial = getattr(err, "snapshot_path", None)  # IncompleteSnapshotError: the folder exists, files lack
         return (Path(partial) if partial else None), reason, partial is not None
     except HfHubHTTPError as err:

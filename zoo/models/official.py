@@ -12,7 +12,8 @@ against its git blob id (and its sha256 where the table records one), converts i
 Later calls load the folder without touching the network. Offline (`HF_HUB_OFFLINE=1`, or the
 download fails) a missing file raises a one-line `ZooError` naming the file, its URL and where to put
 it; `zoo convert` on a local copy is the alternative. `ZOO_OFFICIAL_BASE_URL` replaces the GitHub
-raw URL prefix (a mirror, or `file://` in tests).
+raw URL prefix (a mirror, or `file://` in tests). Each download waits at most `ZOO_NETWORK_TIMEOUT`
+seconds for the server and is retried `ZOO_NETWORK_RETRIES` times (`zoo.models.network`).
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from .._atomic import atomic_path
 from ..errors import CheckpointError, ZooError
 from .files import git_blob_sha1, sha256_file
 from .hub import hub_cache, hub_offline
+from .network import attempts_text, is_timeout, network_timeout, with_retries
 from .pretrained import OFFICIAL_COMMIT, OfficialFile, PretrainedCfg
 
 BASE_URL_ENV = "ZOO_OFFICIAL_BASE_URL"
-TIMEOUT_S = 60
 
 
 def base_url() -> str:
@@ -69,15 +70,27 @@ def _missing(cfg: PretrainedCfg, item: OfficialFile, target: Path, reason: str) 
     )
 
 
+_TRANSIENT = (urllib.error.URLError, TimeoutError, ConnectionError)
+
+
 def _download(cfg: PretrainedCfg, item: OfficialFile, target: Path) -> None:
     url = base_url() + item.path
-    try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as response, atomic_path(target) as tmp:
+
+    def fetch() -> None:
+        with urllib.request.urlopen(url, timeout=network_timeout()) as response, atomic_path(target) as tmp:
             with open(tmp, "wb") as handle:
                 shutil.copyfileobj(response, handle)
             _verify(tmp, item, f"downloaded for {cfg.name}")
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
+
+    def transient(err: BaseException) -> bool:  # a missing file (404) stays missing: no retry
+        return isinstance(err, _TRANSIENT) and not isinstance(err, urllib.error.HTTPError)
+
+    try:
+        with_retries(fetch, transient)
+    except _TRANSIENT as err:
         reason = getattr(err, "reason", err)
+        if is_timeout(err) or isinstance(reason, TimeoutError):
+            reason = f"{url} did not answer within {attempts_text()}"
         raise _missing(cfg, item, target, f"the download failed ({reason})") from None
 
 
@@ -94,6 +107,11 @@ def _source(cfg: PretrainedCfg, item: OfficialFile) -> Path:
 
 def _complete(folder: Path, cfg: PretrainedCfg) -> bool:
     return all((folder / f).is_file() for f in cfg.files)
+
+
+def is_converted(cfg: PretrainedCfg) -> bool:
+    """Whether the official tag's converted folder is already in the cache (it then loads offline)."""
+    return _complete(official_root() / "converted" / cfg.name, cfg)
 
 
 def fetch_official(cfg: PretrainedCfg) -> Path:

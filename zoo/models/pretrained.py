@@ -41,6 +41,9 @@ COIC_BIBTEX = """@inproceedings{ran2024coic,
   url       = {https://openreview.net/forum?id=pdJXYfJjz9}
 }"""
 
+DEFAULT_DERAIN_TAG = "brn.official_baseline"
+"""What `zoo derain` uses without --model: official weights on real benchmarks, packaged, so it works offline."""
+
 OFFICIAL_REPO = "https://github.com/Schizophreni/CoIC"
 OFFICIAL_COMMIT = "8c99e733ab25869bf87cd720b9a6a65d62914dd6"
 

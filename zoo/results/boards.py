@@ -28,6 +28,7 @@ from .store import DEFAULT_STORE, ResultsStore, require
 
 DEFAULT_REPORTED = Path("leaderboards/reported")
 SOURCES = ("measured", "reported", "all")
+MEASURED = ("measured", "outputs")  # the leaderboard's `--source measured`: coic-zoo's runs and saved outputs (`zoo score`)
 GAIN = "coic-baseline"  # the method name of the CoIC-minus-baseline rows (in CSV)
 AVERAGE = "average"
 METHOD_LABELS = {"baseline": "baseline", "coic": "CoIC", GAIN: "CoIC − baseline"}
@@ -74,6 +75,8 @@ class Board:
             lines.append(f"Protocol {self.protocol}.")
         if self.source == "published":
             lines.append("Published with coic-zoo: measured by its maintainers (the packaged copy of leaderboards/results).")
+        if self.source == "outputs":
+            lines.append("Scored by `zoo score` from each method's saved output images, not from a coic-zoo run.")
         if self.source == "reported":
             lines.append(f"Reported, not measured by coic-zoo: {self.citation}.")
             lines.append("Best per column marked; the CoIC − baseline row and the average are computed here from the reported values.")
@@ -144,13 +147,18 @@ class Leaderboard:
     code_versions: list[str] = field(default_factory=list)
     command: str = ""
     origin: str = ""  # where the rows came from, when not one store (`zoo leaderboard` without --store)
+    skipped: list[str] = field(default_factory=list)  # damaged store files left out (`--skip-damaged`), one line each
 
 
 # ---------------------------------------------------------------------------------------------
 # Building
 
 
-def load_table(store: Path = DEFAULT_STORE, source: str = "measured", reported: Path | None = DEFAULT_REPORTED) -> pd.DataFrame:
+def load_table(
+    store: Path = DEFAULT_STORE, source: str = "measured", reported: Path | None = DEFAULT_REPORTED, outputs: bool = False
+) -> pd.DataFrame:
+    """The store's rows of `source`; `outputs=True` counts rows scored from saved outputs as measured (boards only:
+    the cost views build each row's backbone, and an outputs row names a method, not a backbone)."""
     if source not in SOURCES:
         raise ZooError(f"--source '{source}' is unknown; use {', '.join(SOURCES)}")
     include = Path(reported) if reported is not None and source != "measured" else None
@@ -158,6 +166,8 @@ def load_table(store: Path = DEFAULT_STORE, source: str = "measured", reported: 
     if table.empty:
         where = f"the results store {store}" + (f" or {include}" if include is not None else "")
         raise ZooError(f"no rows in {where}; fill the store with `zoo bench MATRIX.yaml --store {store}`")
+    if outputs and source == "measured" and table["source"].isin(MEASURED).any():
+        return table[table["source"].isin(MEASURED)]
     if source != "all":
         table = require(table, "source", source)
     return table
@@ -178,7 +188,7 @@ def build(
     lacks raises a `ZooError` listing the ones it has."""
     store = Path(store)
     if table is None:
-        table = load_table(store, source, Path(reported) if reported is not None else None)
+        table = load_table(store, source, Path(reported) if reported is not None else None, outputs=True)
         images = ResultsStore(store).load_images() if images is None else images
     table = require(table, "metric", metric)
     for column, wanted in (("eval_dataset", datasets), ("backbone", backbones)):
@@ -189,7 +199,7 @@ def build(
     if protocol:
         table = require(table, "protocol", protocol)
     boards = boards_of(table, metric, images)
-    versions = sorted({str(v) for v in table.loc[table["source"].isin(["measured", "published"]), "code_version"].dropna().unique()})
+    versions = sorted({str(v) for v in table.loc[table["source"].isin(["measured", "published", "outputs"]), "code_version"].dropna().unique()})
     return Leaderboard(boards, metric, store, source, len(table), versions)
 
 

@@ -7,6 +7,11 @@ rows are de-duplicated by their key when read, the newest winning.
 Per-image scores (`records.IMAGE_COLUMNS`) go to `images-<id>.csv` next to `part-<id>.csv`, so paired
 confidence intervals can be recomputed over images, and learning curves (`records.CURVE_COLUMNS`) to
 `curve-<id>.csv`; stores written before them simply have none.
+
+Every file is checked as it is read (`results.damage`): an empty, binary, truncated or foreign CSV
+(wrong columns, lines with another number of fields) is refused with one line naming it, never read
+as fewer or shifted rows. Inside `skipping_damaged()`, or with `ResultsStore(..., skip_damaged=True)`,
+such files are left out instead and named in the list the block receives.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ from typing import TYPE_CHECKING, Any
 from .._atomic import atomic_write
 from ..errors import ZooError
 from ..evaluation.records import COLUMNS, CURVE_COLUMNS, CURVE_KEY, IMAGE_COLUMNS, IMAGE_KEY, KEY, make_row
+from .damage import DamagedFile, read_checked, skipping_damaged, skipping_list
+
+__all__ = ["DEFAULT_STORE", "ResultsStore", "require", "skipping_damaged"]
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,8 +37,10 @@ DEFAULT_STORE = Path("results")
 class ResultsStore:
     """A folder of CSV parts forming one table."""
 
-    def __init__(self, root: str | Path = DEFAULT_STORE) -> None:
+    def __init__(self, root: str | Path = DEFAULT_STORE, skip_damaged: bool = False) -> None:
         self.root = Path(root)
+        self.skip_damaged = skip_damaged
+        self.skipped: list[str] = []  # one line per damaged file left out by this store's reads
 
     def append(
         self, rows: list[dict[str, Any]], images: list[dict[str, Any]] | None = None, curve: list[dict[str, Any]] | None = None,
@@ -61,8 +71,7 @@ class ResultsStore:
         parts = sorted(self.root.glob("part-*.csv")) if self.root.is_dir() else []
         if include_reported is not None and include_reported.is_dir():
             parts += sorted(include_reported.glob("*.csv"))
-        frames = [pd.read_csv(p) for p in parts]
-        frames = [f for f in frames if not f.empty]
+        frames = [f for f in (self._read(p, COLUMNS, (*KEY, "value")) for p in parts) if f is not None and not f.empty]
         if not frames:
             return pd.DataFrame(columns=list(COLUMNS))
         table = pd.concat(frames, ignore_index=True).reindex(columns=list(COLUMNS))
@@ -80,11 +89,27 @@ class ResultsStore:
         import pandas as pd
 
         files = sorted(self.root.glob(f"{prefix}-*.csv")) if self.root.is_dir() else []
-        frames = [f for f in (pd.read_csv(p) for p in files) if not f.empty]
+        frames = [f for f in (self._read(p, columns, key) for p in files) if f is not None and not f.empty]
         if not frames:
             return pd.DataFrame(columns=list(columns))
         table = pd.concat(frames, ignore_index=True).reindex(columns=list(columns))
         return table.drop_duplicates(subset=list(key), keep="last").reset_index(drop=True)
+
+    def _read(self, path: Path, known: tuple[str, ...], required: tuple[str, ...]) -> pd.DataFrame | None:
+        """One checked file; None when it is damaged and damaged files are skipped (then named in `skipped`)."""
+        try:
+            return read_checked(path, known, required)
+        except DamagedFile as damaged:
+            outer = skipping_list()
+            if not self.skip_damaged and outer is None:
+                raise ZooError(
+                    f"{damaged}; move it out of {self.root} (or restore it), or pass --skip-damaged to leave it out"
+                ) from None
+            line = f"skipped {damaged}"
+            for found in (self.skipped, outer):
+                if found is not None and line not in found:
+                    found.append(line)
+            return None
 
     def has_run(self, run: str) -> bool:
         table = self.load()

@@ -18,6 +18,7 @@ import yaml
 
 from ..coic.contrastive import NEGATIVES
 from ..errors import ZooError
+from .ranges import check_ranges
 from .recipes import recipe
 from .runtime import PRECISIONS
 from .settings import coerce_setting
@@ -119,7 +120,7 @@ class TrainConfig:
 
     def resolved(self) -> TrainConfig:
         """A copy with every unset field taken from the backbone's recipe for this config."""
-        base = recipe(self.backbone, self.config)
+        base = recipe(self.backbone, self.config, with_spa=self._with_spa())
         changes: dict[str, Any] = {}
         for name in ("batch", "crop", "iters", "lr", "loss", "optimizer", "schedule", "milestones", "gamma",
                      "eta_min", "periods", "cycle_floors", "weight_decay", "coic_weight_decay", "grad_clip",
@@ -132,17 +133,19 @@ class TrainConfig:
         cfg.validate()
         return cfg
 
+    def _with_spa(self) -> bool:
+        """Whether the paper recipe's epoch-based schedule must follow SPA's doubled epochs (`recipes.SPA_PAPER`)."""
+        if self.config != "paper":
+            return False
+        from ..data.spec import REAL_WORLD, parse_data
+
+        return any(name in REAL_WORLD and weight is None for name, weight in parse_data(self.data))
+
     def validate(self) -> None:
+        """Every setting in its range (`zoo.training.ranges`) and every name known, before any work starts."""
+        check_ranges(self.as_dict())
         checks = [
-            (self.batch is not None and self.batch >= 1, f"--batch {self.batch} must be at least 1"),
-            (self.iters is not None and self.iters >= 1, f"--iters {self.iters} must be at least 1"),
-            (self.crop is not None and self.crop >= 8, f"--crop {self.crop} must be at least 8"),
-            (self.stage1_iters is None or self.stage1_iters >= 0, f"--stage1-iters {self.stage1_iters} must be >= 0"),
-            (self.ckpt_every >= 1, f"ckpt_every {self.ckpt_every} must be at least 1"),
-            (self.eval_every >= 0, f"--eval-every {self.eval_every} must be 0 (off) or a number of iterations"),
-            (self.n_neg is None or self.n_neg >= 1, f"n_neg {self.n_neg} must be at least 1"),
             (self.negatives in NEGATIVES, f"--negatives '{self.negatives}' is not one of: {', '.join(NEGATIVES)} (the contrastive negatives to keep)"),
-            (0.0 <= self.momentum <= 1.0, f"momentum {self.momentum} must be between 0 and 1"),
             (self.precision in PRECISIONS, f"--precision {self.precision}: unknown; use {', '.join(PRECISIONS)}"),
         ]
         for ok, message in checks:

@@ -9,6 +9,9 @@ Gradients are averaged with an explicit all-reduce after each backward instead o
 in DistributedDataParallel: CoIC's encoder runs outside the backbone's forward and stage 1 leaves the
 modulation parameters without gradients, two things DDP's hooks handle badly. Buffers (the encoder's
 batch-norm statistics) are broadcast from rank 0 after each step so every rank holds the same model.
+Every decision that changes a step (a non-finite loss stops the run, DGUNet's explode guard clips the
+gradients) is all-reduced, so it is made once for all ranks; each rank's RNG state is gathered into the
+checkpoint and restored by the same rank (`zoo.training.rng`).
 """
 
 from __future__ import annotations
@@ -124,6 +127,24 @@ def all_finite(value: torch.Tensor, info: Dist) -> bool:
     if info.active:
         dist.all_reduce(flag, op=dist.ReduceOp.MIN)
     return bool(flag.item() > 0)
+
+
+def any_rank(flag: bool, device: torch.device, info: Dist) -> bool:
+    """True on every rank when `flag` is true on any rank: one decision that changes the step, made for all."""
+    if not info.active:
+        return flag
+    value = torch.tensor([1.0 if flag else 0.0], device=device)  # on the step's device, as NCCL needs
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item() > 0)
+
+
+def gather_objects(obj: object, info: Dist) -> list:
+    """`obj` of every rank, in rank order (every rank must call it); `[obj]` in a single process."""
+    if not info.active:
+        return [obj]
+    found: list = [None] * info.world
+    dist.all_gather_object(found, obj)
+    return found
 
 
 def barrier(info: Dist) -> None:

@@ -1,7 +1,9 @@
 """Evaluate a finished run on the test sets of its data and write its rows to `metrics.json`.
 
 It sits in `training/` because it reads what a run is (its `TrainConfig`: data, evaluation settings,
-protocol) and is part of a training run's life; the scoring itself is `zoo.evaluation`.
+protocol) and is part of a training run's life; the scoring itself is `zoo.evaluation`. Only the
+run's own evaluation goes to `metrics.json`; other data, another root or a random encoder go to a
+side file (`zoo.training.metrics_files`).
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from ..evaluation.inference import OFFICIAL_TILE
 from ..evaluation.metrics import NIQE_BLOCK
 from ..evaluation.noref import NOREF_PROTOCOL
 from ..evaluation.records import COST_COLUMNS, make_row
-from ..models.checkpoint import load_model_dir, read_config
+from ..models.checkpoint import RANDOM_ENCODER, has_random_encoder, load_model_dir, read_config
 from ..models.files import METRICS_FILE
 from ..version import code_version, utc_now
 from .config import TrainConfig
 from .curves import read_curve
+from .metrics_files import evaluation_identity, make_room, metrics_name
 from .runs import run_config
 
 NOREF_DATA = "noref"  # `--data noref --root DIR`: a folder of rainy photos without ground truth
@@ -40,9 +43,14 @@ PAIRED_METRICS = ("psnr", "ssim", "input_psnr", "input_ssim")
 
 def evaluate_run(
     run_dir: Path, data: str | None = None, root: Path | None = None, on_set: Callable[[str, int], None] | None = None,
-    device: str = "auto",
+    device: str = "auto", allow_random_encoder: bool = False,
 ) -> dict[str, Any]:
     """Evaluate `run_dir` on `data` (default: the data it trained on) and write `metrics.json`.
+
+    Only the run's own evaluation (its data, root, protocol and trained encoder) is written to
+    `metrics.json`; any other goes to the side file `metrics_files.metrics_name` names, whose name
+    the result gives under `"file"`. `allow_random_encoder` evaluates a CoIC run whose
+    `encoder.safetensors` is missing; its rows then say "random encoder" in `implementation`.
 
     `data="noref"` scores the photos in the folder `root` with no-reference metrics only (NIQE, PIQE,
     entropy; they need the `iqa` extra). With synthmix, the held-out domains (`real-like`) get those
@@ -70,7 +78,12 @@ def evaluate_run(
         )
     held_out = _held_out_noref(data, cfg.eval_size, notes)
     where = resolve_device(device)
-    model = load_model_dir(run_dir).to(where)
+    model = load_model_dir(run_dir, allow_random_encoder=allow_random_encoder).to(where)
+    random_encoder = has_random_encoder(model)
+    identity = evaluation_identity(cfg, data, root, random_encoder)
+    file_name = metrics_name(cfg, identity)
+    if random_encoder:
+        notes.append(f"z from a randomly initialised encoder (no encoder.safetensors): these scores describe no trained model ({RANDOM_ENCODER})")
     state = read_config(run_dir).get("run", {})
     results: dict[str, dict[str, Any]] = {}
     for name, pairs in sets.items():
@@ -84,8 +97,13 @@ def evaluate_run(
             results[name] = add_noref(results[name], model, pairs)
     params = _count(model) - _count(getattr(model, "key_encoder", None))  # the key encoder is a training-time copy
     state.setdefault("device", device_name(where))  # runs from before the device was recorded
-    rows = _rows(run_dir, cfg, data, results, params, count_macs(model.cpu(), 128), state, utc_now())
+    rows = _rows(run_dir, cfg, data, results, params, count_macs(model.cpu(), 128), state, utc_now(), random_encoder)
+    moved = make_room(run_dir, cfg, identity) if file_name == METRICS_FILE else None
+    if moved:
+        notes.append(moved)
     metrics = {
+        "file": file_name,
+        "evaluation": identity,
         "protocol": cfg.protocol,
         "data": data,
         "datasets": {name: {k: v for k, v in r.items() if k != "per_image"} for name, r in results.items()},
@@ -96,7 +114,7 @@ def evaluate_run(
     }
     if notes:
         metrics["notes"] = notes
-    atomic_write_json(run_dir / METRICS_FILE, metrics)
+    atomic_write_json(run_dir / file_name, metrics)
     return metrics
 
 
@@ -119,7 +137,7 @@ def _count(module: nn.Module | None) -> int:
 
 
 def _rows(run_dir: Path, cfg: TrainConfig, data: str, results: dict[str, dict[str, Any]], params: int, macs: int | None,
-          state: dict[str, Any], date: str) -> list[dict[str, Any]]:
+          state: dict[str, Any], date: str, random_encoder: bool = False) -> list[dict[str, Any]]:
     wall = state.get("wall_time_s")
     rows = []
     for name, result in results.items():
@@ -128,12 +146,15 @@ def _rows(run_dir: Path, cfg: TrainConfig, data: str, results: dict[str, dict[st
             if metric not in result:
                 continue
             paired = metric in PAIRED_METRICS
+            implementation = None if paired else result["implementations"][metric.removeprefix("input_")]
+            if random_encoder:
+                implementation = f"{implementation}; {RANDOM_ENCODER}" if implementation else RANDOM_ENCODER
             rows.append(
                 make_row(
                     run=run_dir.name, backbone=cfg.backbone, config=cfg.config, method="coic" if cfg.coic else "baseline",
                     train_data=cfg.data, eval_dataset=name, metric=metric,
                     protocol=result["protocol"] if paired else NOREF_PROTOCOL,
-                    implementation=None if paired else result["implementations"][metric.removeprefix("input_")],
+                    implementation=implementation,
                     value=float(result[metric]), n_images=result["n_images"],
                     params=params, macs=macs, iterations=state.get("step", cfg.iters), wall_time_s=wall, seed=cfg.seed,
                     device=state["device"], code_version=code_version(), date=date, source="measured", citation="",

@@ -8,6 +8,7 @@ and TensorBoard events. Each file is replaced atomically.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from .._atomic import atomic_write
 from ..errors import CheckpointError, ZooError
 from ..models.checkpoint import read_config
 from ..models.files import CONFIG_FILE, METRICS_FILE
+from ..models.torch_load import pickled_code, pickled_code_message
 from .config import TrainConfig
 
 STATE_FILE = "train_state.pt"
@@ -37,9 +39,13 @@ def save_state(path: Path, state: dict[str, Any]) -> None:
 
 
 def _torch_save(state: dict[str, Any], path: Path) -> None:
-    # Through a Python file object: a full disk is then an OSError(ENOSPC), not torch's RuntimeError.
+    # Serialised in memory, then written by Python: torch's zip writer turns a failed write of the file
+    # it is given into `RuntimeError: [enforce fail at inline_container.cc]`, hiding the full disk that
+    # the atomic writer reports in one line (the OSError(ENOSPC) survives only as its __context__).
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
     with open(path, "wb") as handle:
-        torch.save(state, handle)
+        handle.write(buffer.getbuffer())
 
 
 def tensor_bytes(obj: Any) -> int:
@@ -61,6 +67,11 @@ def load_state(run_dir: Path) -> dict[str, Any]:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # corrupt or foreign file
+        refused = pickled_code(err)
+        if refused is not None:
+            raise CheckpointError(pickled_code_message(
+                path, refused, "it is not a file `zoo train` wrote; restore the run's own file, or start again with --overwrite"
+            )) from None
         raise CheckpointError(
             f"{path}: unreadable ({type(err).__name__}), so the run cannot resume from it; restore the file, "
             f"or start the run again with --overwrite"

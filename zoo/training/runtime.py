@@ -34,9 +34,11 @@ class Runtime:
     device: `auto` (CUDA if available, else CPU), `cpu`, `cuda`, `cuda:N` or `mps`.
     workers: DataLoader worker processes; None picks `default_workers` for the device.
     accum: gradient-accumulation steps per optimiser step (the batch is split, not multiplied).
-    tf32: TensorFloat-32 matmuls and convolutions on CUDA (about 2-8x faster fp32 on Ampere and later).
+    tf32: TensorFloat-32 matmuls and convolutions on CUDA (about 2-8x faster fp32 on Ampere and later);
+        a departure from the official scripts' fp32, on by default (off under `deterministic`).
     compile: `torch.compile` the backbone's forward.
-    deterministic: deterministic kernels only (slower on CUDA; what bit-identical resume needs there).
+    deterministic: the official numerics: IEEE fp32 (no TF32), no cuDNN autotuning, deterministic kernels
+        (slower on CUDA; what bit-identical resume needs there).
     """
 
     device: str = "auto"
@@ -73,8 +75,18 @@ def default_workers(device: torch.device, local_world: int = 1) -> int:
     return min(max(share - 1, 1), MAX_WORKERS)
 
 
+def backend_settings(device: torch.device, tf32: bool, deterministic: bool) -> dict[str, bool]:
+    """The kernel choices `configure_backends` makes: `tf32` and cuDNN `benchmark` on CUDA unless
+    `deterministic`, which gives the official scripts' numerics (IEEE fp32, no autotuning, deterministic
+    kernels) whatever `tf32` says. TF32 and autotuning are our default departures from those scripts."""
+    cuda = device.type == "cuda"
+    return {"tf32": cuda and tf32 and not deterministic, "benchmark": cuda and not deterministic, "deterministic": deterministic}
+
+
 def configure_backends(device: torch.device, tf32: bool, deterministic: bool) -> None:
-    """Process-wide kernel choices for `device`: TF32 and cuDNN autotuning on CUDA, or determinism."""
+    """Process-wide kernel choices for `device` (see `backend_settings`): TF32 and cuDNN autotuning on CUDA, or determinism."""
+    settings = backend_settings(device, tf32, deterministic)
+    tf32 = settings["tf32"]
     if device.type == "cuda":
         precision = "tf32" if tf32 else "ieee"
         if hasattr(torch.backends.cuda.matmul, "fp32_precision"):
@@ -83,7 +95,7 @@ def configure_backends(device: torch.device, tf32: bool, deterministic: bool) ->
         else:  # torch before 2.9
             torch.backends.cuda.matmul.allow_tf32 = tf32
             torch.backends.cudnn.allow_tf32 = tf32
-        torch.backends.cudnn.benchmark = not deterministic  # fixed crops: autotuned convolutions pay off
+        torch.backends.cudnn.benchmark = settings["benchmark"]  # fixed crops: autotuned convolutions pay off
     if deterministic:
         # cuBLAS needs this before its first call to be deterministic; set it for child processes too.
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")

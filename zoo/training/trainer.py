@@ -36,17 +36,20 @@ from ..coic.model import CoICModel
 from ..coic.modulation import context_of
 from ..data.mixing import MixedPatches, StepSampler, training_sources
 from ..errors import CheckpointError, ZooError
-from ..evaluation.devices import device_name, local_rank, peak_memory_gib, reset_peak_memory, resolve_device
+from ..evaluation.devices import local_rank, peak_memory_gib, reset_peak_memory, resolve_device
 from ..models.build import build_model
 from ..models.checkpoint import save_model_dir
 from . import distributed as dist_utils
 from .config import TrainConfig
 from .curves import record_curve_point
+from .execution import execution_record
 from .logs import TrainLog
 from .losses import STAGE_LOSSES, get_loss
 from .optim import build_optimizers, build_schedulers
+from .rng import rank_rng, restore_rng, rng_state
 from .runs import STATE_FILE, default_run_dir, load_state, run_config, save_state
 from .runtime import Runtime, autocast, check_precision, configure_backends, default_workers, make_scaler
+from .step_outputs import as_float, final_output, has_grads, opt_params
 
 
 class TrainingDiverged(ZooError):
@@ -101,7 +104,7 @@ class Trainer:
         backbone = self.model.backbone if self.coic else self.model
         self.optimizers = build_optimizers(self.cfg, self.model)
         self.clipped = list(backbone.parameters())  # official clipping: backbone incl. modulation, not the encoder
-        self.guarded = [list(opt_params(o)) for o in self.optimizers.values()]  # the explode guard clips each group
+        self.guarded = [opt_params(o) for o in self.optimizers.values()]  # the explode guard clips each group
         self.schedulers = build_schedulers(self.cfg, self.optimizers)
         self.ema = self._make_ema()
         self.scaler = make_scaler(self.device, self.cfg.precision)
@@ -146,7 +149,9 @@ class Trainer:
 
         return ModelEmaV3(self.model, decay=self.cfg.ema)
 
-    def state_dict(self) -> dict[str, Any]:
+    def state_dict(self, rng: list[tuple[Tensor, Tensor | None]] | None = None) -> dict[str, Any]:
+        """Everything a resume needs; `rng` is every rank's RNG state (`checkpoint` gathers it), default this process's."""
+        rng = rng if rng is not None else [rng_state(self.device)]
         return {
             "format_version": 1,
             "step": self.step,
@@ -157,8 +162,10 @@ class Trainer:
             "archive": self.archive.state_dict(),
             "ema": None if self.ema is None else self.ema.state_dict(),
             "scaler": None if self.scaler is None else self.scaler.state_dict(),
-            "rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
+            "rng": rng[0][0],  # rank 0's, as runs from before per-rank states were saved hold it
+            "cuda_rng": rng[0][1],
+            "rng_ranks": [cpu for cpu, _ in rng],  # each rank's own, restored by the same rank on resume
+            "cuda_rng_ranks": [cuda for _, cuda in rng],
             "loop_time": self.loop_time,
             "peak_memory_gib": self.peak_memory,
             "history": self.log.history,
@@ -177,7 +184,7 @@ class Trainer:
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
         # Put back in `fit`, once the data loader has drawn its seed from the global RNG.
-        self._resume_rng = (state["rng"].cpu(), state.get("cuda_rng"))
+        self._resume_rng = rank_rng(state, self.dist.rank)
         self.step = int(state["step"])
         self.wall_time = float(state["wall_time"])
         self.loop_time = float(state.get("loop_time") or 0.0)
@@ -260,12 +267,15 @@ class Trainer:
             )
         dist_utils.average_gradients(self.model, self.dist)
         # With a scaler, an optimiser whose parameters got no gradient (CoIC's in stage 1) is left out.
-        scaled = [opt for opt in self.optimizers.values() if _has_grads(opt)] if self.scaler is not None else []
+        scaled = [opt for opt in self.optimizers.values() if has_grads(opt)] if self.scaler is not None else []
         for opt in scaled:
             self.scaler.unscale_(opt)  # type: ignore[union-attr]  # clip and step on true gradients
         if cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.clipped, cfg.grad_clip)
-        if stage2 and cfg.explode_guard and peak_output > cfg.explode_guard:
+        # Decided once for all ranks (any rank over the threshold): their gradients are equal after averaging,
+        # so a guard that fired on one rank only would step the ranks apart.
+        guarded = bool(stage2 and cfg.explode_guard) and dist_utils.any_rank(peak_output > cfg.explode_guard, self.device, self.dist)
+        if guarded:
             for params in self.guarded:  # train_DGUNet.py: clip_grad_norm_(..., 1e-8) per optimiser group
                 torch.nn.utils.clip_grad_norm_(params, 1e-8)
         if self.scaler is None:
@@ -282,7 +292,10 @@ class Trainer:
             self.ema.update(self.model, step=self.step)
         self.step += 1
         loss_value, restoration_value, contrast_value = totals.tolist()
-        return {"loss": loss_value, "restoration": restoration_value, "contrast": contrast_value, "stage": 2.0 if stage2 else 1.0}
+        logs = {"loss": loss_value, "restoration": restoration_value, "contrast": contrast_value, "stage": 2.0 if stage2 else 1.0}
+        if cfg.explode_guard:
+            logs["guarded"] = float(guarded)
+        return logs
 
     def _forward(
         self, part: dict[str, Tensor], stage2: bool, pool: Tensor | None, shard: int, update_key: bool
@@ -307,9 +320,9 @@ class Trainer:
                 )
             outputs = self._outputs(rainy, z)
         # Losses in float32: SSIM's variance terms cancel catastrophically in bfloat16 (measured: -inf by step 6).
-        restoration = self.restoration(_as_float(outputs), clean, rainy)
+        restoration = self.restoration(as_float(outputs), clean, rainy)
         loss = restoration + (cfg.contrast_weight or 0.0) * contrast.float()
-        largest = float(_final(outputs).detach().abs().max()) if stage2 and cfg.explode_guard else 0.0
+        largest = float(final_output(outputs).detach().abs().max()) if stage2 and cfg.explode_guard else 0.0
         return loss, restoration, contrast, largest
 
     def export_model(self) -> nn.Module:
@@ -321,33 +334,17 @@ class Trainer:
         peak = peak_memory_gib(self.device)
         if peak is not None:
             self.peak_memory = max(peak, self.peak_memory or 0.0)
+        rng = dist_utils.gather_objects(rng_state(self.device), self.dist)  # every rank takes part
         if self.dist.main:
-            save_state(self.run_dir / STATE_FILE, self.state_dict())
+            save_state(self.run_dir / STATE_FILE, self.state_dict(rng))
             run = {"step": self.step, "complete": self.step >= self.cfg.iters, "wall_time_s": self.wall_time, **self.execution()}
             save_model_dir(self.export_model(), self.run_dir, {"train": self.cfg.as_dict(), "run": run})
         self.last_checkpoint = self.step
         dist_utils.barrier(self.dist)
 
     def execution(self) -> dict[str, Any]:
-        """How the run was computed (stored in the `run` block of `config.json`, read into result rows).
-
-        `images_per_s` counts the samples of every process per second of the training loop, data
-        loading included; `peak_memory_gib` is the largest CUDA allocation of one process (None off CUDA).
-        """
-        name = device_name(self.device)
-        return {
-            "device": name if self.dist.world == 1 else f"{self.dist.world} x {name}",
-            "processes": self.dist.world,
-            "accum": self.runtime.accum,
-            "micro_batch": self.micro_batch,
-            "effective_batch": self.cfg.batch,
-            "precision": self.cfg.precision,
-            "images_per_s": self.step * self.cfg.batch / self.loop_time if self.loop_time > 0 else None,  # type: ignore[operator]
-            "peak_memory_gib": self.peak_memory,
-            "workers": self.workers,
-            "tf32": self.runtime.tf32 and self.device.type == "cuda",
-            "compile": self.runtime.compile,
-        }
+        """How the run was computed (stored in the `run` block of `config.json`); see `execution_record`."""
+        return execution_record(self)
 
     def fit(self, progress: ProgressLike | None = None, stop_after: int | None = None) -> None:
         """Train until `cfg.iters` (or `stop_after` more steps), checkpointing every `ckpt_every` steps.
@@ -368,11 +365,8 @@ class Trainer:
         try:
             tick = time.perf_counter()
             batches = iter(loader)  # creating the iterator draws a seed from the global RNG ...
-            if self._resume_rng is not None:
-                cpu_rng, cuda_rng = self._resume_rng  # ... so a resumed run's RNG is restored after it
-                torch.set_rng_state(cpu_rng)
-                if self.device.type == "cuda" and cuda_rng is not None:
-                    torch.cuda.set_rng_state(cuda_rng.cpu(), self.device)
+            if self._resume_rng is not None:  # ... so a resumed run's RNG is restored after it
+                restore_rng(self._resume_rng, self.device)
                 self._resume_rng = None
             for batch in batches:
                 if self.step >= target:
@@ -396,32 +390,3 @@ class Trainer:
 
     def close(self) -> None:
         dist_utils.teardown(self.dist)
-
-
-def opt_params(optimizer: torch.optim.Optimizer) -> list[Tensor]:
-    """Every parameter an optimiser updates."""
-    return [p for group in optimizer.param_groups for p in group["params"]]
-
-
-def _final(outputs: Any) -> Tensor:
-    """The restored image among the loss inputs (stage lists end with it; RCDNet's tuple holds its last stage)."""
-    if isinstance(outputs, Tensor):
-        return outputs
-    if isinstance(outputs, tuple) and hasattr(outputs, "backgrounds"):
-        return _final(outputs.backgrounds)
-    return _final(outputs[-1])
-
-
-def _has_grads(optimizer: torch.optim.Optimizer) -> bool:
-    return any(p.grad is not None for group in optimizer.param_groups for p in group["params"])
-
-
-def _as_float(outputs: Any) -> Any:
-    """Outputs (a tensor, or lists / named tuples of them) in float32."""
-    if isinstance(outputs, Tensor):
-        return outputs.float()
-    if isinstance(outputs, tuple) and hasattr(outputs, "_fields"):
-        return type(outputs)(*(_as_float(o) for o in outputs))
-    if isinstance(outputs, (list, tuple)):
-        return type(outputs)(_as_float(o) for o in outputs)
-    return outputs

@@ -1,0 +1,33 @@
+"""How a run was computed (the `run` block of `config.json`, read into result rows): device, batch split, speed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..evaluation.devices import device_name
+
+if TYPE_CHECKING:
+    from .trainer import Trainer
+
+
+def execution_record(trainer: Trainer) -> dict[str, Any]:
+    """`images_per_s` counts the samples of every process per second of the training loop, data loading
+    included; `peak_memory_gib` is the largest CUDA allocation of one process (None off CUDA); `tf32` is
+    whether TF32 kernels were on (never with `--deterministic`, see `runtime.backend_settings`)."""
+    from .runtime import backend_settings
+
+    name = device_name(trainer.device)
+    world, cfg, runtime = trainer.dist.world, trainer.cfg, trainer.runtime
+    return {
+        "device": name if world == 1 else f"{world} x {name}",
+        "processes": world,
+        "accum": runtime.accum,
+        "micro_batch": trainer.micro_batch,
+        "effective_batch": cfg.batch,
+        "precision": cfg.precision,
+        "images_per_s": trainer.step * cfg.batch / trainer.loop_time if trainer.loop_time > 0 else None,  # type: ignore[operator]
+        "peak_memory_gib": trainer.peak_memory,
+        "workers": trainer.workers,
+        "tf32": backend_settings(trainer.device, runtime.tf32, runtime.deterministic)["tf32"],
+        "compile": runtime.compile,
+    }
