@@ -111,3 +111,19 @@ def test_analyze_refuses_then_writes_apart(no_encoder: Path, monkeypatch: pytest
     assert code == 0, err
     assert (no_encoder / "analysis-random-encoder" / "cost.csv").is_file() and not (no_encoder / "analysis").exists()
     assert "randomly initialised encoder" in " ".join(out.split())
+
+
+def test_derain_refuses_then_says_its_outputs_use_a_random_encoder(
+    no_encoder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import numpy as np
+    from PIL import Image
+
+    Image.fromarray(np.random.default_rng(2).integers(0, 256, (36, 40, 3), dtype=np.uint8)).save(tmp_path / "photo.png")
+    args = ["derain", str(tmp_path / "photo.png"), "--model", f"local-dir:{no_encoder}", "--out", str(tmp_path / "out")]
+    code, _, err = run_cli(args, monkeypatch, capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "encoder.safetensors: missing" in err
+    assert not (tmp_path / "out").exists()  # nothing written
+    code, out, err = run_cli([*args, "--allow-random-encoder"], monkeypatch, capsys)
+    assert code == 0 and "random one and will not repeat" in out, err
+    assert (tmp_path / "out" / "photo.png").is_file()

@@ -85,6 +85,7 @@ def derain(
     tile: int | None = typer.Option(None, "--tile", min=16, help="Process large images in N x N tiles (saves memory)."),
     overlap: int = typer.Option(32, "--overlap", min=0, help="Overlap of neighbouring tiles, in pixels."),
     device: str = options.DEVICE,
+    allow_random_encoder: bool = options.ALLOW_RANDOM_ENCODER,
     engine: str = typer.Option(
         "torch", "--engine", help="torch, or onnxruntime: --model is then an .onnx file from `zoo export`, run on the CPU "
         "(with --tile, a CoIC graph computes z from each tile, not once from the whole image)."
@@ -99,6 +100,7 @@ def derain(
     from ..data.images import read_photo, write_png
     from ..evaluation.devices import resolve_device
     from ..evaluation.inference import restore
+    from ..models.checkpoint import has_random_encoder
     from ..models.factory import create_model
     from ..models.pretrained import DEFAULT_DERAIN_TAG
 
@@ -121,7 +123,9 @@ def derain(
         raise ZooError(f"--overlap {overlap} must be at least 0 and smaller than --tile {tile}")
     scoring = _scoring(score)  # before the model loads: a missing extra fails at once
     dev = resolve_device(device)  # before any download: a wrong --device fails at once
-    net = onnx_net if onnx_net is not None else create_model(model).eval().to(dev)
+    net = onnx_net if onnx_net is not None else create_model(model, allow_random_encoder=allow_random_encoder).eval().to(dev)
+    if onnx_net is None and has_random_encoder(net):
+        console.print(f"note: {model} has no trained encoder; these outputs use a random one and will not repeat", highlight=False)
     ensure_folder(out)
 
     failures: list[str] = []
