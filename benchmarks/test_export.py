@@ -17,12 +17,11 @@ import torch
 
 import zoo
 from benchmarks.paired import time_pair
+from zoo.models.export import export_onnx
+from zoo.models.onnx_session import OnnxModel
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
-
-from zoo.models.export import export_onnx  # noqa: E402
-from zoo.models.onnx_session import OnnxModel  # noqa: E402
 
 SIZE = 512
 CONFIGS = ["tiny", "paper"] if os.environ.get("ZOO_BENCH_PAPER") == "1" else ["tiny"]

@@ -1,10 +1,10 @@
 """ONNX export: onnxruntime computes what PyTorch computes, through the library and through the CLI.
 
-torch's exporter takes about 3 ms of one core per graph node, mostly symbolic shape reasoning, so
-every test exports one small model once and compares at two sizes: tiny BRN + CoIC with one
-recurrent iteration instead of three (the iterations are the same code unrolled, and the whole tiny
-model took 33 s of CPU against 15 s), tiny RCDNet + CoIC through `zoo export` and `zoo derain`, and
-tiny NAFNet from spandrel.
+torch's exporter spends its time on symbolic shape reasoning over every graph node, so every test
+exports one small model once and compares at two sizes: tiny BRN + CoIC with one recurrent iteration
+instead of three (the iterations are the same code unrolled; the whole tiny model took 27-33 s of one
+core against 14-15 s), tiny RCDNet + CoIC through `zoo export` and `zoo derain`, and tiny NAFNet from
+spandrel.
 """
 
 from __future__ import annotations
@@ -17,15 +17,14 @@ import torch
 
 import zoo
 from tests.cli_runner import run_cli
+from zoo.errors import ZooError
+from zoo.evaluation.inference import restore
+from zoo.models.export import export_onnx
+from zoo.models.onnx_session import OnnxModel
 
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")  # torch's exporter; part of the `export` extra with the two above
-
-from zoo.errors import ZooError  # noqa: E402
-from zoo.evaluation.inference import restore  # noqa: E402
-from zoo.models.export import export_onnx  # noqa: E402
-from zoo.models.onnx_session import OnnxModel  # noqa: E402
 
 SIZES = [(48, 64), (72, 56)]
 TOLERANCE = 1e-4
@@ -92,7 +91,7 @@ def test_cli_export_then_derain_with_onnxruntime(tmp_path: Path, monkeypatch, ca
     onnx_file = tmp_path / "rcdnet.onnx"
     code, out, err = run_cli(["export", f"local-dir:{tmp_path / 'model'}", "--out", str(onnx_file)], monkeypatch, capsys)
     assert code == 0, err
-    assert f"wrote {onnx_file}" in out and "any H, W >= 2" in out and "onnxruntime matches PyTorch" in out
+    assert f"wrote {onnx_file}" in out and "any H, W >= 1" in out and "onnxruntime matches PyTorch" in out
     onnx_model = OnnxModel(onnx_file, threads=1)
     for size in SIZES:
         assert _max_diff(model, onnx_model, size) < TOLERANCE, size

@@ -109,6 +109,8 @@ def derain(
         return
     if not images:
         raise ZooError("name one or more photos or folders of photos to derain (or pass --list to see the models)")
+    if model is None and engine == "onnxruntime":
+        raise ZooError("--engine onnxruntime needs --model FILE.onnx, a graph written by `zoo export`")
     if model is None:
         model = DEFAULT_DERAIN_TAG
         console.print(f"no --model given: using {model}, {_tag_line(model)}", highlight=False)

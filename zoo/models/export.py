@@ -116,7 +116,7 @@ def _min_side(model: nn.Module, multiple: int) -> int:
     backbone's own minimum holds."""
     build = getattr(model, BUILD_ATTR, None)
     minimum = model_info(build["backbone"]).min_size if build else 1
-    return max(multiple, minimum, 2)
+    return max(multiple, minimum)
 
 
 def _odd_at_least(n: int, avoid: set[int]) -> int:
@@ -328,7 +328,8 @@ def export_onnx(
     `size` (height, width) fixes the input size; without it height and width are dynamic, which a
     model whose shapes follow the traced size refuses (use `size` then). `opset` defaults to torch's
     exporter's own; below `MIN_OPSET` a CoIC model's antialiased resize has no ONNX operator.
-    `label` names the model in messages.
+    `label` names the model in messages. The model is put in eval mode on the CPU (the graph is
+    traced there: CoIC's encoder then computes z with its momentum copy, as at test time).
     """
     require_export()
     start = time.perf_counter()

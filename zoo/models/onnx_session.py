@@ -62,7 +62,7 @@ class OnnxModel(nn.Module):
         super().__init__()
         path = Path(path)
         if not path.is_file():
-            raise ZooError(f"{path}: no such ONNX file; write one with `zoo export MODEL --out {path.name}`")
+            raise ZooError(f"{path}: no such ONNX file; `zoo export MODEL --out FILE.onnx` writes one")
         self.path = path
         self.session = make_session(path, threads)
         graph_input = self.session.get_inputs()[0]
