@@ -16,11 +16,14 @@ calls `stop()`. Use it as a context manager or call `start()`/`stop()`.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import re
+import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -325,3 +328,15 @@ class _Handler(BaseHTTPRequestHandler):
         if is_lfs(path):
             headers.update({"X-Linked-Etag": f'"{etag}"', "X-Linked-Size": str(len(data))})
         self._send(200, headers=headers, raw=served)
+
+
+@contextlib.contextmanager
+def silent_endpoint() -> Iterator[str]:
+    """http://127.0.0.1:PORT of a socket that accepts connections (its backlog) and never answers."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()

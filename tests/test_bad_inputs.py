@@ -453,16 +453,10 @@ def _argv(row: Row, world: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def silent() -> Iterator[str]:
-    """http://127.0.0.1:PORT of a socket that accepts connections (its backlog) and never answers."""
-    import socket
+    from tests.hub_server import silent_endpoint
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        sock.close()
+    with silent_endpoint() as url:
+        yield url
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])

@@ -8,7 +8,6 @@ handshake, so requests connect and then wait for an answer that never comes. ZOO
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 import zoo
 from tests.cli_runner import run_cli
+from tests.hub_server import silent_endpoint
 from zoo.errors import ZooError
 from zoo.models.network import network_retries, network_timeout
 
@@ -25,14 +25,8 @@ BUDGET_S = 8.0  # generous: two attempts of 0.2 s, a pause, and the command arou
 
 @pytest.fixture
 def silent_server() -> Iterator[str]:
-    """http://127.0.0.1:PORT of a socket that accepts connections (backlog) and never answers."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        sock.close()
+    with silent_endpoint() as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ learning curves (baseline vs CoIC test PSNR against iterations) of runs that rec
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -41,11 +42,7 @@ def plot(lb: Leaderboard, path: str | Path) -> Path:
         ax.set_ylabel(f"CoIC − baseline {metric_title(board.metric)}")
         ax.set_title(board.title, fontsize=9)
         ax.legend(fontsize=8, ncol=min(len(keys), 5))
-    fig.tight_layout()
-    path = Path(path)
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_curves(curves: pd.DataFrame, path: str | Path) -> Path:
@@ -80,11 +77,7 @@ def plot_curves(curves: pd.DataFrame, path: str | Path) -> Path:
         ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(keys):]:
         ax.set_visible(False)
-    fig.tight_layout()
-    path = Path(path)
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_gain_curves(gains: pd.DataFrame, path: str | Path) -> Path:
@@ -130,6 +123,13 @@ def plot_gain_curves(gains: pd.DataFrame, path: str | Path) -> Path:
         ax.legend(fontsize=6, ncol=2)
     for ax in list(axes.flat)[panels:]:
         ax.set_visible(False)
+    return _save(fig, path)
+
+
+def _save(fig: Any, path: str | Path) -> Path:
+    """Lay out, write atomically as a 120-dpi PNG and close a figure: every figure of the board is saved so."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     path = Path(path)
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
