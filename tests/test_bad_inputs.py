@@ -481,8 +481,8 @@ def test_bad_input(row: Row, world: Path, silent: str, monkeypatch: pytest.Monke
         import zoo.evaluation.inference  # noqa: F401
         import zoo.models.factory  # noqa: F401
         import zoo.results.boards  # noqa: F401
+        import zoo.results.generated  # noqa: F401
         import zoo.results.plot  # noqa: F401
-        import zoo.results.publish  # noqa: F401
         import zoo.results.render  # noqa: F401
     with _as_nobody() if row.nobody else contextlib.nullcontext():
         code, out, err = run_cli(_argv(row, world), monkeypatch, capsys)

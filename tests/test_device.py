@@ -17,9 +17,9 @@ from safetensors.torch import load_file
 # cuBLAS reads this once, at its first call in the process: set it before any test touches CUDA.
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
+from zoo.models.files import STATE_FILE  # noqa: E402
 from zoo.training.config import TrainConfig  # noqa: E402
 from zoo.training.evaluate_run import evaluate_run  # noqa: E402
-from zoo.training.runs import STATE_FILE  # noqa: E402
 from zoo.training.runtime import Runtime  # noqa: E402
 from zoo.training.trainer import Trainer  # noqa: E402
 

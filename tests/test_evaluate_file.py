@@ -21,7 +21,7 @@ from zoo.data.layouts import open_dataset
 from zoo.evaluation.evaluate import evaluate_set
 from zoo.evaluation.evaluate_file import evaluate_checkpoint
 from zoo.evaluation.inference import OFFICIAL_TILE
-from zoo.models.convert import _rename_brn
+from zoo.models.convert.brn import rename_brn
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def official_brn_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
             official = f"res_conv{int(rest[1]) + 1}{tail}.{'0' if rest[2] == 'conv1' else '2'}.{rest[3]}"
         else:
             official = f"{rest[-2]}{tail}.0.{rest[-1]}"
-        assert _rename_brn(official) == key  # the converter maps it back to where it came from
+        assert rename_brn(official) == key  # the converter maps it back to where it came from
         out[official] = tensor.clone()
     return out
 

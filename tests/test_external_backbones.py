@@ -24,7 +24,7 @@ from zoo.catalog import external
 from zoo.catalog.external import EXTERNAL, spandrel_class
 from zoo.coic import ContextPattern, ModulatedContextPoint, coicify, context_of
 from zoo.errors import CheckpointError, UnknownNameError, ZooError
-from zoo.models.external_weights import _registry, convert_external
+from zoo.models.convert.external import _registry, convert_external
 from zoo.training import TrainConfig, Trainer
 
 SPANDREL = [n for n in zoo.list_models() if zoo.model_info(n).source == "spandrel"]
@@ -260,7 +260,7 @@ def test_context_patterns_attach_from_outside_and_survive_deepcopy() -> None:
 
 
 def test_model_cards_carry_the_architecture_licence(tmp_path: Path) -> None:
-    from zoo.models.card import build_model_card
+    from zoo.models.hub import build_model_card
 
     path = tmp_path / "nafnet.pth"
     _published_like("nafnet", path)

@@ -26,9 +26,8 @@ import zoo
 from tests.cli_runner import run_cli
 from tests.hub_server import HubServer
 from zoo.errors import CheckpointError, UnknownNameError, ZooError
-from zoo.models.card import build_model_card
 from zoo.models.checkpoint import save_model_dir
-from zoo.models.hub import pull, push_run
+from zoo.models.hub import build_model_card, pull, push_run
 from zoo.models.pretrained import PretrainedCfg, list_pretrained, pretrained_cfg
 
 REPO = "org/brn-test"

@@ -23,7 +23,10 @@ import scipy.signal
 import torch
 
 from zoo.errors import UnknownNameError, ZooError
-from zoo.evaluation.metrics import NIQE_PARAMS_PATH, PROTOCOLS, get_protocol, list_protocols, niqe, score, score_batch
+from zoo.evaluation.metrics import score, score_batch
+from zoo.evaluation.noref import NIQE_PARAMS_PATH, niqe
+from zoo.evaluation.protocols import PROTOCOLS, get_protocol, list_protocols
+from zoo.results.field import known_protocols
 
 PSNR_TOL = 1e-4
 SSIM_TOL = 1e-5
@@ -349,15 +352,15 @@ def test_niqe_refuses_images_it_cannot_score() -> None:
 
 def test_niqe_without_pyiqa_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     """pyiqa is an extra (non-commercial licence): without it, one line naming the extra, no traceback."""
-    import zoo.evaluation.metrics as metrics
+    import zoo.evaluation.noref as noref
 
     monkeypatch.setitem(sys.modules, "pyiqa", None)  # import pyiqa -> ImportError
-    metrics._niqe_metric.cache_clear()
+    noref._niqe_metric.cache_clear()
     try:
         with pytest.raises(ZooError, match=r'pip install "coic-zoo\[iqa\]"') as caught:
             niqe(np.zeros((128, 128, 3), dtype=np.uint8))
     finally:
-        metrics._niqe_metric.cache_clear()
+        noref._niqe_metric.cache_clear()
     assert "\n" not in str(caught.value)
 
 
@@ -381,7 +384,7 @@ NIQE_SCRIPT = textwrap.dedent(
     socket.create_connection = refuse
 
     import numpy as np
-    import zoo.evaluation.metrics as metrics
+    import zoo.evaluation.noref as noref
 
     lazy = "pyiqa" not in sys.modules
     from skimage import data
@@ -389,7 +392,7 @@ NIQE_SCRIPT = textwrap.dedent(
     clean = data.astronaut()
     rng = np.random.default_rng(0)
     noisy = np.clip(clean / 255.0 + rng.normal(0.0, 0.1, clean.shape), 0, 1).transpose(2, 0, 1)
-    print(json.dumps({"lazy": lazy, "clean": metrics.niqe(clean), "noisy": metrics.niqe(noisy)}))
+    print(json.dumps({"lazy": lazy, "clean": noref.niqe(clean), "noisy": noref.niqe(noisy)}))
     """
 )
 
@@ -413,14 +416,15 @@ def test_niqe_offline_with_packaged_prior(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     values = json.loads(done.stdout.strip().splitlines()[-1])
-    assert values["lazy"], "importing zoo.evaluation.metrics must not import pyiqa"
+    assert values["lazy"], "importing zoo.evaluation.noref must not import pyiqa"
     assert values["clean"] == pytest.approx(3.06, abs=0.02)  # pyiqa/BasicSR value for astronaut
     assert values["noisy"] > values["clean"] + 5
     assert not any(torch_home.rglob("*")), "nothing may be downloaded or cached"
 
 
 def test_every_reported_row_names_the_protocol_that_produced_it() -> None:
-    """Reported numbers are only comparable under their protocol: each row must name a known one.
+    """Reported numbers are only comparable under their protocol: each row must name a known one (or
+    say that its source states none).
 
     The CoIC README's DRSformer rows (all six test sets, DID and DDN included) come from its
     test_model.py, which scores with evaluation.py: `coic-paper`, not RCDNet's MATLAB `rcdnet-matlab`.
@@ -432,7 +436,8 @@ def test_every_reported_row_names_the_protocol_that_produced_it() -> None:
         with open(path, newline="") as handle:
             rows += [(path.name, row) for row in csv.DictReader(handle)]
     assert rows
+    allowed = known_protocols()  # ours, or `unstated` where the source does not say (tests/test_reported.py)
     for name, row in rows:
-        assert row["protocol"] in PROTOCOLS, f"{name}: run {row['run']} names protocol {row['protocol']!r}"
+        assert row["protocol"] in allowed, f"{name}: run {row['run']} names protocol {row['protocol']!r}"
     drsformer = [row for name, row in rows if name == "coic-official-drsformer.csv"]
     assert {row["protocol"] for row in drsformer} == {"coic-paper"}

@@ -100,7 +100,7 @@ def _outputs(model: torch.nn.Module, x: torch.Tensor, z: torch.Tensor) -> tuple[
 
 def _encoder_model(enc_state: dict[str, torch.Tensor], meta: dict) -> zoo.CoICModel:
     """A BRN CoIC model carrying the fixture's official MoCo encoder (query and key)."""
-    from zoo.models.convert_encoder import split_moco_state
+    from zoo.models.convert.encoder import split_moco_state
 
     model = zoo.create_model("brn", coic=True, encoder=meta["ours"]).eval()
     parts = split_moco_state(enc_state, "fixture")

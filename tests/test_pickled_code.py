@@ -17,7 +17,7 @@ import torch
 from tests.cli_runner import run_cli
 from zoo.errors import CheckpointError
 from zoo.models.convert import load_official_state
-from zoo.models.external_weights import read_checkpoint
+from zoo.models.convert.external import read_checkpoint
 from zoo.models.torch_load import short_reason
 
 

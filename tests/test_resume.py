@@ -25,9 +25,9 @@ from timm.layers import DropPath
 
 from tests.cli_runner import run_cli
 from zoo.errors import DiskFullError
+from zoo.models.files import STATE_FILE
 from zoo.results.store import ResultsStore
 from zoo.training import TrainConfig, Trainer
-from zoo.training.runs import STATE_FILE
 
 TINY = {"batch": 2, "crop": 32, "synth_count": 4, "synth_size": 48, "iters": 6, "stage1_iters": 2, "ckpt_every": 3}
 

@@ -22,9 +22,10 @@ from PIL import Image
 
 from tests.cli_runner import run_cli
 from tests.test_metrics import make_pair, ref_gaussian, reference
-from zoo.evaluation.metrics import get_protocol, list_protocols, score
+from zoo.evaluation.metrics import score
 from zoo.evaluation.output_pairs import pair_key
 from zoo.evaluation.protocol_maths import round_half_even_float32
+from zoo.evaluation.protocols import get_protocol, list_protocols
 from zoo.results.store import ResultsStore
 
 PSNR_TOL = 1e-4
@@ -245,7 +246,7 @@ def test_written_outputs_score_like_evaluate_set(tmp_path: Path, monkeypatch, ca
     from zoo.evaluation.evaluate import evaluate_set
     from zoo.evaluation.inference import restore
     from zoo.models.checkpoint import load_model_dir
-    from zoo.models.external_weights import convert_external
+    from zoo.models.convert import convert_external
 
     assert run_cli(["data", "synth", str(tmp_path / "syn"), "--per-domain", "2", "--size", "48", "--domains", "light,heavy"],
                    monkeypatch, capsys)[0] == 0

@@ -165,9 +165,9 @@ MUTATIONS: tuple[Mutation, ...] = (
         ("tests/test_kernel_and_tiles.py",), "tiles summed without the centre weights they are divided by",
     ),
     Mutation(
-        "metric-quantisation-truncates", "zoo/evaluation/metrics.py",
-        "rgb = torch.floor(rgb + 0.5)",
-        "rgb = torch.floor(rgb)",
+        "metric-quantisation-truncates", "zoo/data/images.py",
+        "return torch.floor(scaled.to(torch.float64) + 0.5)",
+        "return torch.floor(scaled.to(torch.float64))",
         ("tests/test_metrics.py::test_protocol_matches_reference_formula",), "uint8 quantisation truncates instead of rounding",
     ),
     Mutation(

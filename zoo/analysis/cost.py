@@ -4,7 +4,7 @@ Both variants are built from the run's own build arguments (backbone, config, ov
 so a baseline run is compared with its CoIC twin and a CoIC run with its baseline. Parameters of the
 CoIC model count the backbone, the modulation MLPs and the query encoder, not the momentum copy
 (a training-time duplicate; test-time z comes from it, but a deployed model needs one encoder).
-MACs come from `zoo.complexity.count_macs` (torch's FLOP counter) at size x size; time is the
+MACs come from `zoo.evaluation.complexity.count_macs` (torch's FLOP counter) at size x size; time is the
 wall-clock of one whole forward pass on one size x size image, z included, after warm-up, on this
 machine's CPU threads (the official script times 512 x 512 on a GPU with CUDA events).
 """

@@ -17,7 +17,7 @@ from torch import nn
 from ..coic.model import CoICModel
 from ..data.mixing import PairSource, evaluation_sets
 from ..errors import ZooError
-from ..evaluation.metrics import DEFAULT_PROTOCOL
+from ..evaluation.protocols import DEFAULT_PROTOCOL
 from ..models.checkpoint import has_random_encoder, load_model_dir, read_config
 from ..training.config import TrainConfig
 

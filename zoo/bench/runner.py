@@ -27,11 +27,10 @@ from .._progress import NullProgress, ProgressLike
 from ..errors import ZooError
 from ..evaluation.records import curve_rows, image_rows
 from ..models.checkpoint import read_config, read_metrics
-from ..models.files import CONFIG_FILE
+from ..models.files import CONFIG_FILE, STATE_FILE
 from ..results.store import DEFAULT_STORE, ResultsStore
-from ..training.config import TrainConfig
 from ..training.evaluate_run import evaluate_run
-from ..training.runs import STATE_FILE, run_config
+from ..training.runs import run_config
 from ..training.runtime import Runtime
 from ..training.trainer import Trainer
 from .matrix import Cell, Matrix, shard_cells
@@ -56,11 +55,6 @@ def _stored_iterations(store: ResultsStore) -> dict[str, set[int]]:
     return runs
 
 
-def _config_differences(expected: TrainConfig, found: TrainConfig) -> list[str]:
-    a, b = expected.as_dict(), found.as_dict()
-    return [f"{k} {b.get(k)!r} (matrix: {a[k]!r})" for k in a if a[k] != b.get(k)]
-
-
 def _run_info(run_dir: Path) -> dict[str, Any]:
     """The `run` block (step, complete, wall time) of a run's config; empty when unreadable."""
     try:
@@ -80,7 +74,8 @@ def cell_state(cell: Cell, run_dir: Path) -> str:
         # against the cell, and holds at most `ckpt_every` steps, so the cell starts over.
         return "empty"
     found = run_config(run_dir)
-    diffs = _config_differences(cell.cfg, found)
+    expected, stored = cell.cfg.as_dict(), found.as_dict()  # values as config.json writes them
+    diffs = [f"{k} {stored[k]!r} (matrix: {expected[k]!r})" for k in cell.cfg.differences(found)]
     if diffs:
         raise ZooError(
             f"{run_dir} holds a run with other settings than the matrix cell ({'; '.join(diffs[:4])}); "

@@ -1,6 +1,6 @@
 """Training recipes per backbone, as the official CoIC `train_<Backbone>.py` scripts set them.
 
-`paper` recipes restate the official defaults (see `../shared/notes/paper.md`); schedule milestones
+`paper` recipes restate the official defaults (the scripts at Schizophreni/CoIC@8c99e73); schedule milestones
 are stored as fractions of the run so the same recipe scales to a short CPU run. `tiny` recipes keep
 the loss, optimiser, schedule shape and contrastive weight and shrink batch, crop and length so
 `zoo train <backbone>` finishes in minutes on two CPU cores. Official epoch milestones were converted

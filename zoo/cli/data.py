@@ -139,7 +139,7 @@ def check(
 def stats(
     root: Path = typer.Argument(..., help="A folder holding one folder per dataset."),
     split: str = typer.Option("test", "--split"),
-    protocol: str = typer.Option("y-matlab", "--protocol", help="Metric protocol (see zoo.evaluation.metrics)."),
+    protocol: str = typer.Option("y-matlab", "--protocol", help="Metric protocol (see zoo.evaluation.protocols)."),
     store: Path | None = typer.Option(None, "--store", help="Also record the 'no derain' rows in this results store."),
     allow_partial: bool = typer.Option(False, "--allow-partial", help="Accept datasets with fewer pairs than expected."),
 ) -> None:
@@ -151,7 +151,9 @@ def stats(
     import numpy as np
 
     from ..data.layouts import find_datasets, open_dataset, read_pair
-    from ..evaluation.metrics import get_protocol, score_batch
+    from ..evaluation.metric_table import format_value as fmt
+    from ..evaluation.metrics import score_batch
+    from ..evaluation.protocols import get_protocol
 
     get_protocol(protocol)
     found = find_datasets(root)
@@ -179,7 +181,7 @@ def stats(
             continue
         psnr, ssim = float(np.mean([s["psnr"] for s in scores])), float(np.mean([s["ssim"] for s in scores]))
         complete = len(scores) == len(pairs)
-        table.add_row(name, str(len(scores)) if complete else f"{len(scores)} of {len(pairs)}", f"{psnr:.2f}", f"{ssim:.4f}")
+        table.add_row(name, str(len(scores)) if complete else f"{len(scores)} of {len(pairs)}", fmt("psnr", psnr), fmt("ssim", ssim))
         if not complete:
             continue
         for metric, value in (("psnr", psnr), ("ssim", ssim)):

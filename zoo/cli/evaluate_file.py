@@ -20,7 +20,8 @@ def evaluate_file(
     from rich.table import Table
 
     from ..evaluation.evaluate_file import evaluate_checkpoint
-    from ..evaluation.metrics import DEFAULT_PROTOCOL
+    from ..evaluation.metric_table import format_value as fmt
+    from ..evaluation.protocols import DEFAULT_PROTOCOL
 
     if data is None:
         raise ZooError(f"{path}: a checkpoint file has no training data to default to; pass --data (e.g. rain200h --root DIR, or synthmix)")
@@ -32,9 +33,7 @@ def evaluate_file(
     for column in ("dataset", "n", "input PSNR", "output PSNR", "input SSIM", "output SSIM"):
         table.add_column(column, justify="left" if column == "dataset" else "right")
     for name, r in result["datasets"].items():
-        table.add_row(
-            name, str(r["n_images"]), f"{r['input_psnr']:.2f}", f"{r['psnr']:.2f}", f"{r['input_ssim']:.4f}", f"{r['ssim']:.4f}"
-        )
+        table.add_row(name, str(r["n_images"]), *(fmt(m, r[m]) for m in ("input_psnr", "psnr", "input_ssim", "ssim")))
     console.print(table)
     if any(r["tiled"] for r in result["datasets"].values()):
         console.print("some images were processed in tiles (the backbone's official tiling)", style="dim")

@@ -151,7 +151,7 @@ def convert(
         _, summary = convert_official(src, backbone, out, encoder=encoder, baseline=baseline)
         kind = summary["kind"]
     else:
-        from ..models.external_weights import convert_external
+        from ..models.convert import convert_external
 
         if encoder is not None or baseline:
             raise ZooError("--encoder and --baseline are for official CoIC checkpoints of our five backbones; pass --backbone NAME")

@@ -11,7 +11,7 @@ def print_noref_table(console: Console, metrics: dict[str, Any], title: str) -> 
     """One row per test set that has no-reference scores: input and output of each metric."""
     from rich.table import Table
 
-    from ..evaluation.metrics import metric_info
+    from ..evaluation.metric_table import metric_info
 
     sets = {name: r for name, r in metrics["datasets"].items() if r.get("noref_metrics")}
     if not sets:
@@ -39,7 +39,7 @@ def print_noref_table(console: Console, metrics: dict[str, Any], title: str) -> 
 
 def score_line(source: str, scores: dict[str, float], inputs: dict[str, float]) -> str:
     """`photo.png: NIQE 3.214 (input 4.020), PIQE ...` for one derained photo."""
-    from ..evaluation.metrics import metric_info
+    from ..evaluation.metric_table import metric_info
 
     parts = []
     for name, value in scores.items():

@@ -18,7 +18,7 @@ PROGRESS_FROM = 8  # images; fewer score in a blink
 
 def _protocols(names: list[str]) -> list[str]:
     """The --protocol values, checked; `all` means every known protocol, default first."""
-    from ..evaluation.metrics import DEFAULT_PROTOCOL, get_protocol, list_protocols
+    from ..evaluation.protocols import DEFAULT_PROTOCOL, get_protocol, list_protocols
 
     if not names:
         return [DEFAULT_PROTOCOL]

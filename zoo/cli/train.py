@@ -116,16 +116,15 @@ def _check_resume(run_dir: Path, backbone: str, explicit: dict[str, object], set
     The run continues with its own config.json either way; a different backbone or option on the
     command line means the user is pointing at the wrong folder (or expects a change that would not happen).
     """
-    from dataclasses import fields, replace
+    from dataclasses import replace
 
     from ..training.runs import run_config
 
     found = run_config(run_dir)
     wanted = replace(found, backbone=backbone, **explicit).with_settings(settings)  # type: ignore[arg-type]
     diffs = [
-        f"{f.name} {getattr(wanted, f.name)!r} (the run: {getattr(found, f.name)!r})"
-        for f in fields(found)
-        if f.name != "iters" and getattr(wanted, f.name) != getattr(found, f.name)
+        f"{name} {getattr(wanted, name)!r} (the run: {getattr(found, name)!r})"
+        for name in wanted.differences(found, ignore=("iters",))
     ]
     if diffs:
         raise ZooError(
@@ -169,6 +168,7 @@ def evaluate_cmd(
         return
     if backbone is not None or encoder is not None or baseline or protocol is not None:
         raise ZooError(f"{run_dir}: --backbone, --encoder, --baseline and --protocol are for checkpoint files; a run keeps its own")
+    from ..models.files import METRICS_FILE
     from ..training import evaluate_run
 
     metrics = evaluate_run(run_dir, data, root, on_set=_announce, device=device, allow_random_encoder=allow_random_encoder)
@@ -186,6 +186,7 @@ def print_table(run_dir: Path, metrics: dict | None = None) -> None:
     beside it, a CoIC-minus-baseline column from the baseline's evaluation of the same kind."""
     from rich.table import Table
 
+    from ..evaluation.metric_table import format_value as fmt
     from ..models.checkpoint import read_metrics
     from ..training.runs import find_baseline, run_config
 
@@ -213,10 +214,10 @@ def print_table(run_dir: Path, metrics: dict | None = None) -> None:
         table.add_column("Δ PSNR vs baseline", justify="right")
         table.add_column("Δ SSIM vs baseline", justify="right")
     for name, r in paired.items():
-        cells = [name, str(r["n_images"]), f"{r['input_psnr']:.2f}", f"{r['psnr']:.2f}", f"{r['input_ssim']:.4f}", f"{r['ssim']:.4f}"]
+        cells = [name, str(r["n_images"]), *(fmt(m, r[m]) for m in ("input_psnr", "psnr", "input_ssim", "ssim"))]
         if baseline is not None:
             other = baseline["datasets"].get(name)
-            cells += [f"{r['psnr'] - other['psnr']:+.2f}", f"{r['ssim'] - other['ssim']:+.4f}"] if other else ["-", "-"]
+            cells += [fmt(m, r[m] - other[m], signed=True) for m in ("psnr", "ssim")] if other else ["-", "-"]
         table.add_row(*cells)
     console.print(table)
     print_noref_table(console, metrics, title)
@@ -228,15 +229,13 @@ def print_table(run_dir: Path, metrics: dict | None = None) -> None:
 
 def _baseline_file(baseline_dir: Path, metrics: dict) -> str:
     """The baseline's file comparable with `metrics`: its evaluation on the same data and root (it has no encoder)."""
+    from ..models.files import METRICS_FILE
     from ..training.metrics_files import metrics_name
     from ..training.runs import run_config
 
     if not isinstance(metrics.get("evaluation"), dict):
         return METRICS_FILE
     return metrics_name(run_config(baseline_dir), {**metrics["evaluation"], "encoder": None})
-
-
-METRICS_FILE = "metrics.json"  # zoo.models.files.METRICS_FILE, named here: importing zoo.models pulls in torch
 
 
 def register(app: typer.Typer) -> None:

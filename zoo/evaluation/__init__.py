@@ -1,4 +1,5 @@
-"""Evaluation: named metric protocols and metric metadata (`metrics`), the result-row schema
+"""Evaluation: named metric protocols (`protocols`), PSNR/SSIM (`metrics`), NIQE and the other
+no-reference metrics (`noref`), the one table of metric facts (`metric_table`), the result-row schema
 (`records`), inference whole or tiled (`inference`), per-dataset scores (`evaluate`), MACs (`complexity`).
 
 Import the submodules; this package imports nothing itself, so the row schema stays cheap to import.

@@ -13,7 +13,9 @@ from torch import nn
 from ..data.mixing import to_tensor
 from ..errors import ZooError
 from .inference import OFFICIAL_TILE, resolve_tiling, restore
-from .metrics import DEFAULT_PROTOCOL, score_batch
+from .metric_table import FULL_REFERENCE, PAIRED_METRICS
+from .metrics import score_batch
+from .protocols import DEFAULT_PROTOCOL
 
 
 def same_size_batches(pairs: Sequence[tuple[np.ndarray, np.ndarray]], batch: int) -> Iterator[list[int]]:
@@ -56,11 +58,11 @@ def evaluate_set(
         inputs = score_batch(np.stack([r for r, _ in loaded]), clean, protocol)
         for index, out_row, in_row in zip(group, outputs, inputs):
             per_image.append(
-                {"index": index, "psnr": out_row["psnr"], "ssim": out_row["ssim"], "input_psnr": in_row["psnr"], "input_ssim": in_row["ssim"]}
+                {"index": index, **{m: out_row[m] for m in FULL_REFERENCE}, **{f"input_{m}": in_row[m] for m in FULL_REFERENCE}}
             )
     if not per_image:
         raise ZooError("the test set is empty; nothing to evaluate")
-    means = {key: float(np.mean([row[key] for row in per_image])) for key in ("psnr", "ssim", "input_psnr", "input_ssim")}
+    means = {key: float(np.mean([row[key] for row in per_image])) for key in PAIRED_METRICS}
     return {
         **means,
         "n_images": len(per_image),

@@ -20,12 +20,11 @@ from ..catalog import model_info
 from ..data.mixing import evaluation_sets
 from ..errors import ZooError
 from ..models.checkpoint import load_model_dir
-from ..models.convert import convert_official
-from ..models.external_weights import convert_external
+from ..models.convert import convert_external, convert_official
 from .devices import resolve_device
 from .evaluate import evaluate_set
 from .inference import OFFICIAL_TILE
-from .metrics import DEFAULT_PROTOCOL, get_protocol
+from .protocols import DEFAULT_PROTOCOL, get_protocol
 
 
 def load_checkpoint(

@@ -17,12 +17,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from .metric_table import FULL_REFERENCE
+
 COLUMNS = (
     "run", "backbone", "config", "method", "train_data", "eval_dataset", "metric", "protocol", "value",
     "n_images", "params", "macs", "iterations", "wall_time_s", "seed", "device", "code_version", "date",
     "source", "citation", "tiled", "precision", "effective_batch", "images_per_s", "peak_memory_gib",
     "implementation",
 )
+# Reported rows (`leaderboards/reported/*.csv`) also say where the number was published and what one
+# may do with the method: the columns below, empty on measured rows and absent from store parts.
+REPORTED_COLUMNS = ("venue", "year", "source_url", "code_url", "weights_licence")
 COST_COLUMNS = ("device", "precision", "effective_batch", "images_per_s", "peak_memory_gib", "wall_time_s")
 KEY = ("run", "backbone", "config", "method", "train_data", "eval_dataset", "metric", "protocol", "seed", "iterations", "source")
 
@@ -37,7 +42,7 @@ def make_row(**fields: Any) -> dict[str, Any]:
 # Per-image scores of a run, stored next to its rows so paired statistics can be recomputed: one
 # line per (test set, image) naming the run's measurement (the KEY minus the metric) and its scores.
 IMAGE_KEY = ("run", "backbone", "config", "method", "train_data", "eval_dataset", "protocol", "seed", "iterations", "source", "index")
-IMAGE_METRICS = ("psnr", "ssim")
+IMAGE_METRICS = FULL_REFERENCE
 IMAGE_COLUMNS = (*IMAGE_KEY, *IMAGE_METRICS)
 
 

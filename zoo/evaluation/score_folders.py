@@ -1,6 +1,6 @@
 """Scoring any method's saved outputs against ground truth, under several protocols at once (`zoo score`).
 
-Published deraining numbers come from different scripts (`metrics.PROTOCOLS`), so a method's own
+Published deraining numbers come from different scripts (`protocols.PROTOCOLS`), so a method's own
 table cannot be compared with ours until its outputs are scored by the same recipe. This module
 takes the pairs `output_pairs` formed, checks every size from the file headers before decoding
 anything (a mismatch is an error, never a silent resize), scores each pair once per protocol with
@@ -23,9 +23,10 @@ from ..data.images import read_rgb, split_side_by_side
 from ..data.layouts.table import get_layout
 from ..errors import UnknownNameError, ZooError
 from ..version import code_version, utc_now
-from .metrics import get_protocol, score_batch
+from .metrics import score_batch
 from .output_images import ImageInfo, probe, read_output
 from .output_pairs import OutputPair
+from .protocols import get_protocol
 from .records import image_rows, make_row
 
 SOURCE = "outputs"

@@ -2,7 +2,10 @@
 
 A model folder (a run, a converted official checkpoint, a Hub snapshot) holds `config.json`,
 `model.safetensors` and, for CoIC, `encoder.safetensors`; a Hub repository adds its `README.md`
-model card; a run adds `metrics.json` (what `zoo evaluate` measured).
+model card; a run adds `metrics.json` (what `zoo evaluate` measured), `train_state.pt` (everything
+`--resume` needs: weights, optimiser, step, random states) and, with `--eval-every`, `curve.json`
+(the learning curve). Every layer that opens one of them names it from here, so a file is never
+looked for under two spellings.
 """
 
 import hashlib
@@ -13,6 +16,8 @@ MODEL_FILE = "model.safetensors"
 ENCODER_FILE = "encoder.safetensors"
 README_FILE = "README.md"
 METRICS_FILE = "metrics.json"
+STATE_FILE = "train_state.pt"
+CURVE_FILE = "curve.json"
 
 MODEL_FILES = (CONFIG_FILE, MODEL_FILE, ENCODER_FILE)
 

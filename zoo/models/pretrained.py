@@ -221,7 +221,7 @@ _OFFICIAL_SOURCE = (
     f"official CoIC checkpoint from GitHub Schizophreni/CoIC @ {OFFICIAL_COMMIT}, converted by `zoo convert`"
 )
 # Git blob ids from the repository's tree at OFFICIAL_COMMIT; sha256 where a copy was measured
-# (../shared/checkpoints/coic-official/README.md for BRN's two model files).
+# (BRN's two model files, downloaded from that commit).
 _BRN_BASELINE = OfficialFile(
     "model",
     "checkpoints/Baseline/brn_model.pth",

@@ -159,6 +159,16 @@ class TrainConfig:
                 data[key] = list(data[key])
         return data
 
+    def differences(self, other: TrainConfig, ignore: tuple[str, ...] = ()) -> list[str]:
+        """The settings (field names, in field order) whose values differ between `self` and `other`.
+
+        One comparison for every place that must tell whether a run folder holds the run asked for
+        (`zoo train --resume`, a `zoo bench` cell); each caller words its own message. `ignore`
+        names settings the caller allows to differ (`--resume` may change `iters`).
+        """
+        names = [f.name for f in fields(self) if f.name not in ignore]
+        return [name for name in names if getattr(self, name) != getattr(other, name)]
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         data = _upgrade(data)

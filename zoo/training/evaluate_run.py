@@ -26,8 +26,8 @@ from ..evaluation.evaluate import evaluate_set
 from ..evaluation.evaluate_noref import add_noref, evaluate_photos
 from ..evaluation.extras import IQA_HINT, has_pyiqa, require_pyiqa
 from ..evaluation.inference import OFFICIAL_TILE
-from ..evaluation.metrics import NIQE_BLOCK
-from ..evaluation.noref import NOREF_PROTOCOL
+from ..evaluation.metric_table import PAIRED_METRICS
+from ..evaluation.noref import NIQE_BLOCK, NOREF_PROTOCOL
 from ..evaluation.records import COST_COLUMNS, make_row
 from ..models.checkpoint import RANDOM_ENCODER, has_random_encoder, load_model_dir, read_config
 from ..models.files import METRICS_FILE
@@ -38,7 +38,6 @@ from .metrics_files import evaluation_identity, make_room, metrics_name
 from .runs import run_config
 
 NOREF_DATA = "noref"  # `--data noref --root DIR`: a folder of rainy photos without ground truth
-PAIRED_METRICS = ("psnr", "ssim", "input_psnr", "input_ssim")
 
 
 def evaluate_run(
@@ -127,7 +126,7 @@ def _held_out_noref(data: str, size: int, notes: list[str]) -> tuple[str, ...]:
         return ()
     if size < NIQE_BLOCK:
         notes.append(f"no NIQE/PIQE/entropy for {', '.join(HELD_OUT_DOMAINS)}: test images of {size} px are "
-                     f"smaller than one {NIQE_BLOCK}-pixel NIQE block (train with --eval-size {NIQE_BLOCK} or more)")
+                     f"smaller than one {NIQE_BLOCK}-pixel NIQE block (train with --set eval_size={NIQE_BLOCK} or more)")
         return ()
     return HELD_OUT_DOMAINS
 

@@ -17,11 +17,9 @@ import torch
 from .._atomic import atomic_write
 from ..errors import CheckpointError, ZooError
 from ..models.checkpoint import read_config
-from ..models.files import CONFIG_FILE, METRICS_FILE
+from ..models.files import CONFIG_FILE, METRICS_FILE, STATE_FILE
 from ..models.torch_load import pickled_code, pickled_code_message
 from .config import TrainConfig
-
-STATE_FILE = "train_state.pt"
 
 
 def default_run_dir(cfg: TrainConfig, runs_root: Path = Path("runs")) -> Path:
@@ -80,12 +78,18 @@ def load_state(run_dir: Path) -> dict[str, Any]:
 
 def run_config(run_dir: Path) -> TrainConfig:
     """The TrainConfig a run was started with."""
+    return read_run(run_dir)[0]
+
+
+def read_run(run_dir: Path) -> tuple[TrainConfig, dict[str, Any]]:
+    """The TrainConfig of a run and the `run` block of its config.json (step, wall time, device, speed),
+    from one read: a caller that needs both (a resume, an evaluation) does not open the file twice."""
     if not (run_dir / CONFIG_FILE).is_file():
         raise ZooError(f"{run_dir}: not a run directory (no {CONFIG_FILE}); pass a folder written by `zoo train`")
     config = read_config(run_dir)
     if "train" not in config:
         raise ZooError(f"{run_dir / CONFIG_FILE}: has no training settings; it is a model folder, not a run")
-    return TrainConfig.from_dict(config["train"])
+    return TrainConfig.from_dict(config["train"]), dict(config.get("run", {}))
 
 
 def find_baseline(run_dir: Path, cfg: TrainConfig) -> Path | None:

@@ -5,7 +5,7 @@ the user's own photos (`zoo data synth --backgrounds`) lives in `over_photos` (w
 `manifest` and `draws`), imported from there: it reads photos with torch, which this package avoids.
 """
 
-from .domains import DOMAINS, HELD_OUT_DOMAINS, TRAIN_DOMAINS, Domain, SynthDomain, domain, psnr_uint8, synth_pair
+from .domains import DOMAINS, HELD_OUT_DOMAINS, TRAIN_DOMAINS, Domain, SynthDomain, domain, synth_pair
 from .writer import write_synth
 
 __all__ = [
@@ -15,7 +15,6 @@ __all__ = [
     "Domain",
     "SynthDomain",
     "domain",
-    "psnr_uint8",
     "synth_pair",
     "write_synth",
 ]

@@ -1,6 +1,6 @@
 """`synthmix`: the embedded procedural mixed-rain benchmark, deterministic by seed.
 
-Its domains differ the way the paper's training sets differ (see `../shared/notes/datasets.md`):
+Its domains differ the way the paper's training sets differ:
 thin sparse streaks (`light`, like Rain200L), dense multi-layer streaks with haze (`heavy`, like
 Rain200H), mixed sizes and blur (`varied`, like Rain800), three densities (`did-low/mid/high`, like
 DID-Data), 14 rain types per background (`ddn`, like DDN-Data), and a held-out `real-like` domain
@@ -235,10 +235,4 @@ class SynthDomain:
         if not 0 <= index < self.length:
             raise IndexError(index)
         return synth_pair(self.name, index, self.seed, self.split, self.size)  # type: ignore[arg-type]
-
-
-def psnr_uint8(a: np.ndarray, b: np.ndarray) -> float:
-    """RGB PSNR of two uint8 images (used only to describe the domains; evaluation uses zoo.evaluation.metrics)."""
-    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
 

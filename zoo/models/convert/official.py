@@ -1,86 +1,34 @@
 """Convert official CoIC checkpoints (`.pth` state dicts) into coic-zoo model folders.
 
-The official files come in two key layouts: the CoIC model's (`conv0.conv.base_conv.conv.weight`,
-`...g2pa_wgen.N...`) and the older plain-Sequential baseline's (`conv0.0.weight`,
-`res_conv1.2.weight`). Which one a file is, and whether it carries modulation MLPs, is read from its
-keys. Files are loaded with `torch.load(weights_only=True)`: no code is ever unpickled.
+The part every backbone shares: read the file, rename each key with the backbone's own key map (one
+module per backbone beside this one), drop the MLPs the official forward never calls, tell CoIC
+from baseline by the keys (whether the file carries modulation MLPs), build the model and save the
+folder. Files are loaded with `torch.load(weights_only=True)`: no code is ever unpickled.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from ..coic.model import CoICModel
-from ..errors import CheckpointError, UnknownNameError
-from .build import build_model
-from .checkpoint import load_state, save_model_dir
-from .convert_dgunet import rename_dgunet
-from .convert_drsformer import rename_drsformer
-from .convert_encoder import encoder_shape, split_moco_state
-from .convert_idt import rename_idt
-from .convert_rcdnet import rename_rcdnet
-from .convert_tconv import unused_modulators
-from .torch_load import pickled_code, pickled_code_message, short_reason
-
-_BRN_TOP = {
-    "conv0": "image.conv0",
-    "conv": "image.conv",
-    "conv_i": "image.lstm.conv_i",
-    "conv_f": "image.lstm.conv_f",
-    "conv_g": "image.lstm.conv_g",
-    "conv_o": "image.lstm.conv_o",
-    "conv0_r": "rain.conv0",
-    "conv_r": "rain.conv",
-    "conv_i_r": "rain.lstm.conv_i",
-    "conv_f_r": "rain.lstm.conv_f",
-    "conv_g_r": "rain.lstm.conv_g",
-    "conv_o_r": "rain.lstm.conv_o",
-}
-_BRN_BLOCK = re.compile(r"res_conv(\d+)(_r)?$")
-
-
-def _brn_module(official: str) -> str | None:
-    if official in _BRN_TOP:
-        return _BRN_TOP[official]
-    match = _BRN_BLOCK.match(official)
-    if match:
-        branch = "rain" if match.group(2) else "image"
-        return f"{branch}.blocks.{int(match.group(1)) - 1}"
-    return None
-
-
-def _rename_brn(key: str) -> str | None:
-    """Official BRN key (either layout) -> our BRN key; None for a key BRN does not have."""
-    parts = key.split(".")
-    module = _brn_module(parts[0])
-    if module is None:
-        return None
-    rest = parts[1:]
-    is_block = ".blocks." in module
-    if rest[:1] == ["conv"]:  # ConvUnit: conv0.conv.<TConv>
-        rest = rest[1:]
-    elif is_block and rest[:1] in (["conv1"], ["conv2"]):  # BaseBlock: res_conv1.conv1.<TConv>
-        module, rest = f"{module}.{rest[0]}", rest[1:]
-    elif len(rest) == 2 and rest[0] in ("0", "2"):  # baseline plain Sequential: conv0.0.weight
-        if is_block:
-            module = f"{module}.conv{1 if rest[0] == '0' else 2}"
-        elif rest[0] != "0":
-            return None
-        return f"{module}.{rest[1]}"
-    if rest[:2] == ["base_conv", "conv"] and len(rest) == 3:
-        return f"{module}.{rest[2]}"
-    if rest[:1] == ["g2pa_wgen"] and len(rest) == 3:
-        return f"{module}.modulator.{rest[1]}.{rest[2]}"
-    return None
-
+from ...coic.model import CoICModel
+from ...errors import CheckpointError, UnknownNameError
+from ..build import build_model
+from ..checkpoint import load_state, save_model_dir
+from ..torch_load import pickled_code, pickled_code_message, short_reason
+from .brn import rename_brn
+from .dgunet import rename_dgunet
+from .drsformer import rename_drsformer
+from .encoder import encoder_shape, split_moco_state
+from .idt import rename_idt
+from .rcdnet import rename_rcdnet
+from .tconv import unused_modulators
 
 CONVERTERS: dict[str, dict[str, Any]] = {
-    "brn": {"rename": _rename_brn, "config": "paper", "overrides": {"iterations": 8}},
+    "brn": {"rename": rename_brn, "config": "paper", "overrides": {"iterations": 8}},
     "rcdnet": {"rename": rename_rcdnet, "config": "paper", "overrides": {}},
     "dgunet": {"rename": rename_dgunet, "config": "paper", "overrides": {}},
     "idt": {"rename": rename_idt, "config": "paper", "overrides": {}},

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .convert_tconv import strip_tconv
+from .tconv import strip_tconv
 
 _TOP = (
     (re.compile(r"^encoderlayer_([0-3])\.blocks\.(\d+)\."), r"encoders.\1.blocks.\2."),

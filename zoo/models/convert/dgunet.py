@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .convert_tconv import strip_tconv
+from .tconv import strip_tconv
 
 _STAGES = {
     "phi_0": "gdm_first.phi",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import CheckpointError
+from ...errors import CheckpointError
 
 PREFIXES = {"encoder_q.": "encoder", "encoder_k.": "key_encoder"}
 

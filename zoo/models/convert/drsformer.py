@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .convert_tconv import strip_tconv
+from .tconv import strip_tconv
 
 _LEVELS = r"(encoder_level[123]|latent|decoder_level[123])"
 _BLOCK = re.compile(rf"^{_LEVELS}\.(\d+)\.(?P<rest>.+)$")

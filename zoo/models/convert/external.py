@@ -25,13 +25,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..catalog import model_info
-from ..catalog.external import EXTERNAL, EXTRA, EXTRA_HINT, ExternalArch, spandrel_class
-from ..coic.model import CoICModel
-from ..errors import CheckpointError, UnknownNameError
-from .build import build_model
-from .checkpoint import load_state, save_model_dir
-from .torch_load import pickled_code, pickled_code_message, short_reason
+from ...catalog import model_info
+from ...catalog.external import EXTERNAL, EXTRA, EXTRA_HINT, ExternalArch, spandrel_class
+from ...coic.model import CoICModel
+from ...errors import CheckpointError, UnknownNameError
+from ..build import build_model
+from ..checkpoint import load_state, save_model_dir
+from ..torch_load import pickled_code, pickled_code_message, short_reason
 
 SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")
 _MODULATION_KEYS = (".modulator.", ".embed.")

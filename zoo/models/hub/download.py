@@ -1,16 +1,10 @@
-"""Hugging Face Hub: push a run as a model repository, pull one into the normal cache, verified.
+"""Pull a model repository from the Hub into the normal cache, verified.
 
-Everything goes through `huggingface_hub` (never hand-written HTTP), so `HF_ENDPOINT`, `HF_HOME`,
-`HF_HUB_CACHE`, `HF_HUB_OFFLINE` and the usual tokens apply. They are read when a function is
-called, not when `huggingface_hub` was imported, so a script or test may set them at any time.
-Every request is bounded by `ZOO_NETWORK_TIMEOUT` and retried `ZOO_NETWORK_RETRIES` times
-(`zoo.models.network`); a Hub that never answers ends in one line naming its URL and what to do offline.
-
-A repository holds a model folder (`config.json`, `model.safetensors`, `encoder.safetensors` for
-CoIC) and a `README.md` model card whose `model-index` carries the run's measured PSNR/SSIM. After a
-pull every model file's sha256 is checked against the pretrained table (where it records one) and
+After a pull every model file's sha256 is checked against the pretrained table (where it records one) and
 against the id the Hub reported for the file (the name of its cache blob: the sha256 of an LFS file,
-the git blob sha1 of a file kept in git such as config.json); a mismatch refuses the file.
+the git blob sha1 of a file kept in git such as config.json); a mismatch refuses the file. Every
+request is bounded by `ZOO_NETWORK_TIMEOUT` and retried `ZOO_NETWORK_RETRIES` times
+(`zoo.models.network`); a Hub that never answers ends in one line naming its URL and what to do offline.
 """
 
 from __future__ import annotations
@@ -19,142 +13,24 @@ import os
 import re
 from pathlib import Path
 
-from ..errors import CheckpointError, ZooError
-from ..version import __version__
-from .card import LIBRARY_NAME, build_model_card
-from .checkpoint import read_config
-from .files import CONFIG_FILE, ENCODER_FILE, MODEL_FILE, MODEL_FILES, README_FILE, git_blob_sha1, sha256_file
-from .network import attempts_text, bound_hub_requests, is_timeout, with_retries
-from .pretrained import HF_HUB_PREFIX, PretrainedCfg, find_by_repo, pretrained_cfg
+from ...errors import CheckpointError, ZooError
+from ...version import __version__
+from ..checkpoint import read_config
+from ..files import CONFIG_FILE, ENCODER_FILE, MODEL_FILE, MODEL_FILES, README_FILE, git_blob_sha1, sha256_file
+from ..network import attempts_text, bound_hub_requests, is_timeout, with_retries
+from ..pretrained import HF_HUB_PREFIX, PretrainedCfg, find_by_repo, pretrained_cfg
+from .card import LIBRARY_NAME
+from .settings import check_repo_id, hub_cache, hub_endpoint, hub_offline, is_network_error
 
-_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _GIT_SHA1 = re.compile(r"^[0-9a-f]{40}$")
-
-# --- settings, read at call time -------------------------------------------------------------------
-
-
-def _is_true(value: str | None) -> bool:
-    return value is not None and value.strip().upper() in {"1", "ON", "YES", "TRUE"}
-
-
-def hub_offline() -> bool:
-    """`HF_HUB_OFFLINE` as set now (falls back to the value huggingface_hub read at import)."""
-    from huggingface_hub import constants
-
-    if "HF_HUB_OFFLINE" in os.environ:
-        return _is_true(os.environ["HF_HUB_OFFLINE"])
-    return bool(constants.HF_HUB_OFFLINE)
-
-
-def hub_endpoint(endpoint: str | None = None) -> str:
-    """The Hub URL: `endpoint`, else `HF_ENDPOINT`, else huggingface_hub's default."""
-    from huggingface_hub import constants
-
-    return (endpoint or os.environ.get("HF_ENDPOINT") or constants.ENDPOINT).rstrip("/")
-
-
-def hub_cache() -> Path:
-    """The Hugging Face hub cache folder: `HF_HUB_CACHE`, else `HF_HOME/hub`, else the default."""
-    from huggingface_hub import constants
-
-    for variable in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
-        if os.environ.get(variable):
-            return Path(os.path.expandvars(os.environ[variable])).expanduser()
-    if os.environ.get("HF_HOME"):
-        return Path(os.path.expandvars(os.environ["HF_HOME"])).expanduser() / "hub"
-    return Path(constants.HF_HUB_CACHE)
-
-
-def _is_network_error(err: BaseException) -> bool:
-    module = type(err).__module__ or ""
-    return isinstance(err, (ConnectionError, TimeoutError)) or module.startswith(("httpx", "requests", "urllib3"))
-
-
-# --- push ----------------------------------------------------------------------------------------
-
-
-def _check_repo_id(repo_id: str) -> str:
-    repo_id = repo_id.removeprefix(HF_HUB_PREFIX)
-    if not _REPO_ID.match(repo_id) or ".." in repo_id or repo_id.endswith((".git", ".")):
-        raise ZooError(f"'{repo_id}' is not a Hub repository id; use ORG/NAME, e.g. coic-zoo/brn.coic_synthmix")
-    return repo_id
-
-
-def push_run(
-    run_dir: str | Path,
-    repo_id: str,
-    private: bool = False,
-    token: str | None = None,
-    endpoint: str | None = None,
-    allow_random_encoder: bool = False,
-) -> str:
-    """Upload the model folder `run_dir` to Hub repository `repo_id` in one commit; returns the repo URL.
-
-    Uploads `config.json`, `model.safetensors`, `encoder.safetensors` (if present) and a generated
-    `README.md` model card (`build_model_card`). The repository is created if needed. A CoIC folder
-    without `encoder.safetensors` is refused unless `allow_random_encoder`: whoever loads it would
-    get z from an untrained encoder.
-    """
-    from huggingface_hub import CommitOperationAdd, HfApi
-    from huggingface_hub.errors import HfHubHTTPError
-
-    run_dir = Path(run_dir)
-    repo_id = _check_repo_id(repo_id)
-    config = read_config(run_dir)
-    if not (run_dir / MODEL_FILE).is_file():
-        raise CheckpointError(f"{run_dir / MODEL_FILE}: missing; nothing to push (is {run_dir} a finished run?)")
-    if config.get("coic") and not (run_dir / ENCODER_FILE).is_file() and not allow_random_encoder:
-        raise CheckpointError(
-            f"{run_dir / ENCODER_FILE}: missing; a CoIC model pushed without it gives z from an untrained encoder "
-            "to whoever loads it. Restore the file, or pass --allow-random-encoder to push the folder as it is"
-        )
-    if hub_offline():
-        raise ZooError(f"cannot push {run_dir} to {repo_id}: HF_HUB_OFFLINE is set; unset it to reach the Hub")
-    url = hub_endpoint(endpoint)
-    card = build_model_card(run_dir, repo_id=repo_id)
-    operations = [
-        CommitOperationAdd(path_in_repo=file, path_or_fileobj=str(run_dir / file))
-        for file in MODEL_FILES
-        if (run_dir / file).is_file()
-    ]
-    operations.append(CommitOperationAdd(path_in_repo=README_FILE, path_or_fileobj=str(card).encode("utf-8")))
-    api = HfApi(endpoint=url, token=token, library_name=LIBRARY_NAME, library_version=__version__)
-    bound_hub_requests()
-
-    def upload() -> str:
-        repo_url = api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
-        api.create_commit(
-            repo_id,
-            operations=operations,
-            commit_message=f"Upload {run_dir.name} with coic-zoo",
-            repo_type="model",
-        )
-        return str(repo_url)
-
-    try:
-        return with_retries(upload, _is_network_error)
-    except HfHubHTTPError as err:
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ZooError(f"pushing {run_dir} to '{repo_id}' at {url} failed: {first}") from None
-    except Exception as err:
-        if _is_network_error(err):
-            what = "did not answer" if is_timeout(err) else "could not be reached"
-            raise ZooError(
-                f"pushing {run_dir} to '{repo_id}': the Hub at {url} {what} ({type(err).__name__}, {attempts_text()}); "
-                "the folder is unchanged: push again once the Hub is reachable (a push uploads every file in one commit)"
-            ) from None
-        raise
-
-
-# --- pull ----------------------------------------------------------------------------------------
 
 
 def parse_model_id(model_id: str, revision: str | None = None) -> tuple[str, str | None, PretrainedCfg | None]:
     """(repo id, revision, table entry whose hashes apply) for a tag, `ORG/REPO` or `hf-hub:ORG/REPO[@REV]`."""
     if model_id.startswith(HF_HUB_PREFIX) or "/" in model_id:
         repo, _, inline = model_id.removeprefix(HF_HUB_PREFIX).partition("@")
-        repo = _check_repo_id(repo)
+        repo = check_repo_id(repo)
         revision = revision or inline or None
         cfg = find_by_repo(repo)
     else:
@@ -240,7 +116,7 @@ def _hub_has(repo_id: str, file: str, folder: Path | None, *, token: str | None,
     try:
         return api.file_exists(repo_id, file, revision=folder.name if folder is not None else None)
     except Exception as err:
-        if _is_network_error(err):
+        if is_network_error(err):
             return True
         raise
 

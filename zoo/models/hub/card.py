@@ -12,11 +12,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..catalog import model_info
-from ..errors import ZooError
-from .checkpoint import read_config, read_metrics
-from .files import ENCODER_FILE, MODEL_FILES, sha256_file
-from .pretrained import COIC_BIBTEX, find_by_repo
+from ...catalog import model_info
+from ...errors import ZooError
+from ..checkpoint import read_config, read_metrics
+from ..files import ENCODER_FILE, MODEL_FILES, sha256_file
+from ..pretrained import COIC_BIBTEX, find_by_repo
 
 LIBRARY_NAME = "coic-zoo"
 # Licence ids the Hub's model-card metadata accepts that our weights or architectures use.
