@@ -26,9 +26,9 @@ from zoo.bench import (
 )
 from zoo.bench.runner import INGESTED, RESUMED, STORED, TRAINED
 from zoo.errors import ZooError
-from zoo.evaluation.records import COLUMNS, KEY, make_row
+from zoo.evaluation.records import COLUMNS, KEY, REPORTED_COLUMNS, make_row
 from zoo.results.boards import GAIN, build
-from zoo.results.publish import generated_line, publish
+from zoo.results.generated import generated_line, publish
 from zoo.results.render import CSV_COLUMNS, render
 from zoo.results.store import ResultsStore
 
@@ -328,12 +328,12 @@ def test_publish_writes_generated_files(tmp_path: Path) -> None:
 def test_reported_official_drsformer_rows() -> None:
     path = REPORTED / "coic-official-drsformer.csv"
     table = pd.read_csv(path)
-    assert list(table.columns) == list(COLUMNS)
+    assert list(table.columns) == [*COLUMNS, *REPORTED_COLUMNS]
     assert len(table) == 12 and set(table["source"]) == {"reported"} and set(table["protocol"]) == {"coic-paper"}
     assert table["citation"].str.startswith("Schizophreni/CoIC README @ 8c99e73 (ICLR 2024 official code)").all()
     assert table["citation"].str.contains("ambiguous").all() and set(table["train_data"]) == {"mix5+spa"}
     lb = build(Path("no-store"), source="reported", reported=REPORTED)
-    (board,) = lb.boards
+    (board,) = [b for b in lb.boards if b.citation.startswith("Schizophreni/CoIC README")]
     gain = board.pivot("mean").loc[("drsformer", "paper", GAIN)]
     expected = {"rain200l": 0.38, "rain200h": 1.04, "rain800": 0.88, "did": 0.11, "ddn": 0.23, "spa": 0.57}
     for dataset, value in expected.items():

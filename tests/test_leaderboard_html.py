@@ -18,8 +18,8 @@ from tests.cli_runner import run_cli
 from zoo.evaluation.records import make_row
 from zoo.results.boards import build
 from zoo.results.cells import board_cells
+from zoo.results.generated import command_line, generated_line
 from zoo.results.html import to_page
-from zoo.results.publish import command_line, generated_line
 from zoo.results.render import render
 from zoo.results.store import ResultsStore
 
@@ -215,3 +215,25 @@ def test_filters_hide_rows(browser, page: Path) -> None:
     Select(browser.find_element("id", "filter-dataset")).select_by_value("")
     Select(browser.find_element("id", "filter-protocol")).select_by_value("")
     assert len(browser.find_elements("css selector", "#long tbody tr:not([hidden])")) == total
+
+
+def test_filters_reach_the_reported_tables(browser, tmp_path: Path) -> None:
+    """The test-set select hides other test sets' field tables; the protocol select hides their rows."""
+    from selenium.webdriver.support.ui import Select
+
+    from tests.test_reported import MIXED, _reported
+    from zoo.results.field import field_tables, load_reported
+
+    folder = _reported(tmp_path, MIXED)
+    lb = build(_store(tmp_path / "results"), reported=None)
+    page = tmp_path / "with-field.html"
+    page.write_text(to_page(lb, field=field_tables(load_reported(folder))), encoding="utf-8")
+    browser.get(page.as_uri())
+    did = browser.find_element("css selector", 'section.field[data-dataset="did"]')
+    rain200h = browser.find_element("css selector", 'section.field[data-dataset="rain200h"]')
+    assert did.is_displayed() and rain200h.is_displayed()
+    Select(browser.find_element("id", "filter-dataset")).select_by_value("rain200h")
+    assert rain200h.is_displayed() and not did.is_displayed()
+    Select(browser.find_element("id", "filter-protocol")).select_by_value("rcdnet-matlab")
+    shown = [row for row in rain200h.find_elements("css selector", "tbody tr") if row.is_displayed()]
+    assert [row.find_element("css selector", "td:nth-child(2)").text for row in shown] == ["d"]

@@ -9,8 +9,8 @@ import pytest
 
 from tests.cli_runner import run_cli
 from zoo.evaluation.records import make_row
-from zoo.results.published import HOME, PACKAGED, pack, store_tables
-from zoo.results.store import ResultsStore
+from zoo.results.packaged_board import HOME, PACKAGED, pack, store_tables
+from zoo.results.store import MODEL_COSTS_FILE, ResultsStore
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -22,6 +22,7 @@ def test_packaged_copy_matches_the_committed_store() -> None:
     assert len(rows) > 0
     pd.testing.assert_frame_equal(rows, home_rows)
     pd.testing.assert_frame_equal(images.reset_index(drop=True), home_images.reset_index(drop=True), check_dtype=False)
+    assert (PACKAGED / MODEL_COSTS_FILE).read_bytes() == (REPO / HOME / MODEL_COSTS_FILE).read_bytes()
 
 
 def test_pack_writes_one_part_and_one_images_file(tmp_path: Path) -> None:

@@ -14,10 +14,10 @@ from zoo.bench import load_matrix
 from zoo.errors import ZooError
 from zoo.evaluation.devices import resolve_device
 from zoo.evaluation.records import COLUMNS, make_row
+from zoo.models.files import STATE_FILE
 from zoo.results.costs import cost_table, render_costs
 from zoo.results.store import ResultsStore
 from zoo.training.config import TrainConfig
-from zoo.training.runs import STATE_FILE
 from zoo.training.runtime import Runtime, default_workers
 from zoo.training.trainer import Trainer
 
@@ -197,7 +197,7 @@ def test_leaderboard_cost_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c
     ResultsStore(tmp_path).append([make_row(run="r", backbone="idt", config="paper", method="coic", train_data="mix5",
                                             eval_dataset="rain200l", metric="psnr", protocol="y-matlab", value=1.0, seed=0,
                                             source="measured", device="cpu", precision="fp32", images_per_s=2.0)])
-    code, out, _ = run_cli(["leaderboard", "--store", str(tmp_path), "--cost", "--format", "csv"], monkeypatch, capsys)
+    code, out, _ = run_cli(["leaderboard", "--store", str(tmp_path), "--view", "run-cost", "--format", "csv"], monkeypatch, capsys)
     assert code == 0
     frame = pd.read_csv(pd.io.common.StringIO(out))
     assert frame.loc[0, "backbone"] == "idt" and frame.loc[0, "images_per_s"] == 2.0

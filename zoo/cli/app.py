@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import ZooError
-from . import analyze, data, derain, export, hub, models, results, score, train
+from . import analyze, bench, data, derain, export, hub, leaderboard, models, score, train
 
 app = typer.Typer(
     name="zoo",
@@ -26,7 +26,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for _group in (models, train, data, results, hub, derain, score, export, analyze):
+for _group in (models, train, data, bench, leaderboard, hub, derain, score, export, analyze):
     _group.register(app)
 
 err_console = Console(stderr=True)

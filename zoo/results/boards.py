@@ -22,7 +22,8 @@ import pandas as pd
 from ..data.spec import REAL_DATASETS
 from ..data.synth import HELD_OUT_DOMAINS, TRAIN_DOMAINS
 from ..errors import ZooError
-from ..evaluation.metrics import PROTOCOLS, metric_info
+from ..evaluation.metric_table import metric_info
+from ..evaluation.protocols import PROTOCOLS
 from . import stats as ci
 from .store import DEFAULT_STORE, ResultsStore, require
 

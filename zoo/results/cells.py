@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..evaluation.metrics import metric_info
+from ..evaluation.metric_table import metric_info
 from .boards import GAIN, Board
 from .stats import MARKER
 

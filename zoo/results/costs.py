@@ -1,5 +1,8 @@
-"""The cost views of a results store: what each run cost (`zoo leaderboard --cost`) and what each model
-costs (`zoo leaderboard --metric cost`, `model_costs`).
+"""The cost views of a results store: what each run cost (`zoo leaderboard --view run-cost`) and what
+each model costs (`zoo leaderboard --view model-cost`, `model_costs`).
+
+Model costs are measured once (`--measure-costs`: every model runs, minutes on a CPU) and kept in the
+store as `MODEL_COSTS_FILE`, so a table regenerated from the store is the same file every time.
 
 A leaderboard compares what runs scored; this view says what each cost and where it ran: device,
 precision, effective batch, training throughput (images/s), peak GPU memory, wall time, parameters
@@ -17,6 +20,7 @@ import pandas as pd
 
 from ..errors import ZooError
 from .boards import ROW_KEYS, load_table, method_label
+from .store import MODEL_COSTS_FILE
 
 COLUMNS = (
     "backbone", "config", "method", "seed", "train_data", "iterations", "device", "precision", "effective_batch",
@@ -120,6 +124,8 @@ def model_costs(
     size x size, the fastest of `repeats` CPU milliseconds per image and peak allocated MiB of one forward pass, for
     the baseline and the CoIC model (each the default build of that config), in `<measure>_<method>`
     columns. Measured now, on this machine's CPU threads."""
+    from datetime import datetime, timezone
+
     import torch
 
     from ..evaluation.complexity import count_macs, parameter_counts, peak_forward_bytes, time_per_image
@@ -132,7 +138,10 @@ def model_costs(
         pairs = [p for p in pairs if p[0] in set(backbones)]
     rows = []
     for backbone, config in pairs:
-        row: dict[str, object] = {"backbone": backbone, "config": config, "size": size, "threads": torch.get_num_threads()}
+        row: dict[str, object] = {
+            "backbone": backbone, "config": config, "size": size, "threads": torch.get_num_threads(),
+            "measured": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        }
         for method in MODEL_METHODS:
             model = build_model(backbone, coic=method == "coic", config=config or "tiny").eval()
             row[f"params_{method}"] = parameter_counts(model)["params"]
@@ -143,6 +152,40 @@ def model_costs(
     return pd.DataFrame(rows)
 
 
+def save_model_costs(store: str | Path, costs: pd.DataFrame) -> Path:
+    """Keep `costs` (`model_costs`) in the store, replacing the rows of the same backbone and config."""
+    from .._atomic import atomic_write_text
+
+    path = Path(store) / MODEL_COSTS_FILE
+    if path.is_file():
+        kept = pd.read_csv(path, keep_default_na=False, dtype={"config": str})
+        mine = set(zip(costs["backbone"], costs["config"]))
+        kept = kept[[(b, c) not in mine for b, c in zip(kept["backbone"], kept["config"])]]
+        costs = pd.concat([kept, costs], ignore_index=True)
+    costs = costs.sort_values(["backbone", "config"], kind="stable").reset_index(drop=True)
+    buffer = io.StringIO()
+    costs.to_csv(buffer, index=False, float_format="%.6g", lineterminator="\n")
+    return atomic_write_text(path, buffer.getvalue())
+
+
+def stored_model_costs(store: str | Path | None, backbones: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+    """The model costs kept in `store` (the packaged published copy's when `store` is None)."""
+    from .packaged_board import PACKAGED
+
+    folder = Path(store) if store is not None else PACKAGED
+    path = folder / MODEL_COSTS_FILE
+    if not path.is_file():
+        where = f"the results store {folder}" if store is not None else "the packaged published leaderboard"
+        raise ZooError(f"{where} has no stored model costs ({path.name}); measure them with --measure-costs (every model runs: minutes)")
+    costs = pd.read_csv(path, keep_default_na=False, dtype={"config": str})
+    if backbones:
+        missing = sorted(set(backbones) - set(costs["backbone"]))
+        if missing:
+            raise ZooError(f"{path} has no costs for backbone {missing[0]!r}; add them with --measure-costs --backbone {missing[0]}")
+        costs = costs[costs["backbone"].isin(backbones)]
+    return costs.reset_index(drop=True)
+
+
 def _model_text(value: object, form: str, scale: float) -> str:
     return "–" if value is None or pd.isna(value) else form.format(float(value) / scale)  # type: ignore[arg-type]
 
@@ -150,10 +193,12 @@ def _model_text(value: object, form: str, scale: float) -> str:
 def model_costs_caption(costs: pd.DataFrame) -> str:
     size = int(costs["size"].iloc[0]) if not costs.empty else 256
     threads = int(costs["threads"].iloc[0]) if not costs.empty else 0
+    dates = sorted({str(d) for d in costs["measured"]}) if "measured" in costs else []
+    when = "on " + ", ".join(dates) if dates else "when the table was made"
     return (
         f"Per model, one 3 x {size} x {size} image: deployed parameters (CoIC: backbone, modulation MLPs and query encoder, "
         f"not the momentum copy); MACs from torch's FLOP counter (GFLOPs = 2 x MACs); CPU ms: fastest of 3 forward passes "
-        f"after a warm-up (the least disturbed by other load), {threads} threads, measured when the table was made; peak MiB: most memory the CPU allocator held "
+        f"after a warm-up (the least disturbed by other load), {threads} threads, measured {when}; peak MiB: most memory the CPU allocator held "
         "during one forward pass beyond the weights (input, activations, output), from torch's profiler."
     )
 

@@ -21,9 +21,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..evaluation.metrics import metric_info
+from ..evaluation.metric_table import metric_info
 from .boards import AVERAGE, GAIN, Board, Leaderboard, method_label
 from .cells import board_cells
+from .field import FieldTable, params_text, rank_text, short_url
+from .stats import LEVEL
 
 # The columns of `Board.stats` the page knows; any other column (a CI, a marker) is shown as it is.
 KNOWN_STATS = ("backbone", "config", "method", "eval_dataset", "mean", "std", "n", "best")
@@ -78,6 +80,9 @@ function applyFilters() {
   for (const section of document.querySelectorAll("section.board")) {
     section.hidden = protocol !== "" && section.dataset.protocol !== protocol;
   }
+  for (const section of document.querySelectorAll("section.field")) {
+    section.hidden = dataset !== "" && section.dataset.dataset !== dataset;
+  }
   for (const cell of document.querySelectorAll("[data-col]")) {
     cell.hidden = dataset !== "" && cell.dataset.col !== dataset;
   }
@@ -101,13 +106,14 @@ document.addEventListener("DOMContentLoaded", function () {
 
 def to_page(
     lb: Leaderboard, generated: str | None = None, command: str | None = None,
-    figures: Sequence[tuple[str, bytes]] = (),
+    figures: Sequence[tuple[str, bytes]] = (), field: Sequence[FieldTable] = (),
 ) -> str:
-    """The page as text; `figures` are (caption, PNG bytes), embedded as data URIs."""
+    """The page as text; `figures` are (caption, PNG bytes), embedded as data URIs; `field` are the
+    reported numbers per test set (`results.field`), shown after the boards under the same filters."""
     esc = html.escape
     title = f"coic-zoo leaderboard: {metric_info(lb.metric).label}"
-    datasets = _unique(d for board in lb.boards for d in board.datasets)
-    protocols = _unique(board.protocol for board in lb.boards)
+    datasets = _unique([*(d for board in lb.boards for d in board.datasets), *(t.dataset for t in field)])
+    protocols = _unique([*(board.protocol for board in lb.boards), *(p for t in field for p in t.protocols)])
     parts = ["<!DOCTYPE html>"]
     if generated:
         parts.append(f"<!-- {_comment(generated)} -->")
@@ -130,6 +136,9 @@ def to_page(
     parts.append('<span><span id="shown"></span> rows in the long table</span></div>')
     for board_index, board in enumerate(lb.boards):
         parts.append(_board_section(board, board_index))
+    if field:
+        parts.append("<h2>The field's published numbers</h2>")
+        parts += [_field_section(table) for table in field]
     for caption, png in figures:
         data = base64.b64encode(png).decode("ascii")
         parts.append(f'<figure><img alt="{esc(caption)}" src="data:image/png;base64,{data}"><figcaption>{esc(caption)}</figcaption></figure>')
@@ -147,7 +156,9 @@ def gain_figure(lb: Leaderboard) -> list[tuple[str, bytes]]:
     with tempfile.TemporaryDirectory() as folder:
         path = plot(lb, Path(folder) / "gain.png")
         png = path.read_bytes()
-    return [(f"CoIC − baseline {metric_info(lb.metric).label} per test set and backbone (mean ± std over seeds).", png)]
+    level = f"{LEVEL:.0%}"
+    return [(f"CoIC − baseline {metric_info(lb.metric).label} per test set and backbone: mean over paired seeds with the "
+             f"{level} confidence interval of the tables (no bar where one seed gives no interval).", png)]
 
 
 def _board_section(board: Board, board_index: int) -> str:
@@ -168,6 +179,28 @@ def _board_section(board: Board, board_index: int) -> str:
             shown = f"<b>{esc(text)}</b>" if best else esc(text)
             tds.append(f'<td class="num" data-col="{esc(dataset)}" data-sort="{value}">{shown}</td>')
         lines.append(f"<tr{klass}>" + "".join(tds) + "</tr>")
+    lines.append("</tbody></table></section>")
+    return "\n".join(lines)
+
+
+def _field_section(table: FieldTable) -> str:
+    """One test set's reported numbers; rows carry their protocol so the protocol filter applies."""
+    esc = html.escape
+    lines = [f'<section class="field" data-dataset="{esc(table.dataset)}">', f"<h3>{esc(table.dataset)}: reported</h3>"]
+    lines.append('<table class="sortable">')
+    lines.append("<caption>" + "<br>".join(esc(c) for c in table.captions()) + "</caption>")
+    header = ("rank", "method", "PSNR", "SSIM", "protocol", "trained on", "params", "venue", "source")
+    lines.append("<thead><tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr></thead><tbody>")
+    for _, row in table.rows.iterrows():
+        rank = "" if pd.isna(row["rank"]) else str(int(row["rank"]))
+        link = f'<a href="{esc(row["source_url"])}">{esc(short_url(row["source_url"]))}</a>' if row["source_url"] else ""
+        cells = [
+            f'<td class="num" data-sort="{rank}">{esc(rank_text(row))}</td>', _td(row["method"]),
+            _num(row["psnr"], metric_info("psnr").digits), _num(row["ssim"], metric_info("ssim").digits), _td(row["protocol"]),
+            _td(row["train_data"]), f'<td class="num">{esc(params_text(row["params"]))}</td>',
+            _td(f"{row['venue']} {row['year']}".strip()), f"<td>{link}</td>",
+        ]
+        lines.append(f'<tr data-dataset="{esc(table.dataset)}" data-protocol="{esc(row["protocol"])}">' + "".join(cells) + "</tr>")
     lines.append("</tbody></table></section>")
     return "\n".join(lines)
 

@@ -1,5 +1,6 @@
-"""The leaderboard's figures: the CoIC gain per test set and backbone (mean ± std over seeds), and the
-learning curves (baseline vs CoIC test PSNR against iterations) of runs that recorded one."""
+"""The leaderboard's figures: the CoIC gain per test set and backbone (mean over paired seeds with the
+tables' 95% confidence interval), and the learning curves (baseline vs CoIC test PSNR against
+iterations) of runs that recorded one."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from .boards import GAIN, Leaderboard, method_label, metric_title
 
 
 def plot(lb: Leaderboard, path: str | Path) -> Path:
-    """A grouped bar chart of the CoIC gain (mean ± std over seeds) per test set and backbone."""
+    """A grouped bar chart of the CoIC gain per test set and backbone: the mean paired difference and, as
+    its error bar, the same confidence interval the table prints (`stats.gain_intervals`), so figure
+    and table never disagree; a cell without an interval (one seed) has no bar."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -34,8 +37,7 @@ def plot(lb: Leaderboard, path: str | Path) -> Path:
             rows = rows.reindex(board.datasets)
             xs = [j + (i - (len(keys) - 1) / 2) * width for j in range(len(board.datasets))]
             label = backbone if len(configs) == 1 else f"{backbone} ({config})"
-            spread = rows["std"].where(rows["n"] >= 2)  # no error bar from a single seed
-            ax.bar(xs, rows["mean"].fillna(0.0), width, yerr=spread, capsize=2, label=label)
+            ax.bar(xs, rows["mean"].fillna(0.0), width, yerr=_interval_bars(rows), capsize=2, label=label)
         ax.axhline(0.0, color="black", linewidth=0.8)
         ax.set_xticks(range(len(board.datasets)))
         ax.set_xticklabels(board.datasets, rotation=20, ha="right")
@@ -43,6 +45,15 @@ def plot(lb: Leaderboard, path: str | Path) -> Path:
         ax.set_title(board.title, fontsize=9)
         ax.legend(fontsize=8, ncol=min(len(keys), 5))
     return _save(fig, path)
+
+
+def _interval_bars(rows: pd.DataFrame) -> list[list[float]]:
+    """matplotlib's asymmetric `yerr` (below, above the mean) from the rows' CI columns; 0 where none."""
+    if "ci_low" not in rows.columns:
+        return [[0.0] * len(rows), [0.0] * len(rows)]
+    low = (rows["mean"] - pd.to_numeric(rows["ci_low"], errors="coerce")).fillna(0.0)
+    high = (pd.to_numeric(rows["ci_high"], errors="coerce") - rows["mean"]).fillna(0.0)
+    return [low.clip(lower=0.0).tolist(), high.clip(lower=0.0).tolist()]
 
 
 def plot_curves(curves: pd.DataFrame, path: str | Path) -> Path:

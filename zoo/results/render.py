@@ -16,12 +16,12 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ZooError
-from ..evaluation.metrics import metric_info
+from ..evaluation.metric_table import metric_info
 from .boards import GAIN, ROW_KEYS, Leaderboard, method_label
 from .cells import board_cells
 from .html import to_page
 
-FORMATS = ("table", "md", "csv", "html")
+FORMATS = ("table", "md", "csv", "html", "model-index")  # model-index: Hugging Face YAML (`model_index`)
 CSV_COLUMNS = (
     "source", "train_data", "protocol", "iterations", "metric", "backbone", "config", "method", "eval_dataset",
     "mean", "std", "n", "best", "ci_low", "ci_high", "ci_method", "n_images", "excludes_zero", "citation",
@@ -124,4 +124,4 @@ def infer_format(fmt: str | None, out: Path | None) -> str:
             raise ZooError(f"--format '{fmt}' is unknown; use {', '.join(FORMATS)}")
         return fmt
     suffix = out.suffix.lower() if out is not None else ""
-    return {".md": "md", ".csv": "csv", ".html": "html", ".htm": "html"}.get(suffix, "table")
+    return {".md": "md", ".csv": "csv", ".html": "html", ".htm": "html", ".yaml": "model-index", ".yml": "model-index"}.get(suffix, "table")

@@ -23,7 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 from .._atomic import atomic_write
 from ..errors import ZooError
-from ..evaluation.records import COLUMNS, CURVE_COLUMNS, CURVE_KEY, IMAGE_COLUMNS, IMAGE_KEY, KEY, make_row
+from ..evaluation.records import (
+    COLUMNS,
+    CURVE_COLUMNS,
+    CURVE_KEY,
+    IMAGE_COLUMNS,
+    IMAGE_KEY,
+    KEY,
+    REPORTED_COLUMNS,
+    make_row,
+)
 from .damage import DamagedFile, read_checked, skipping_damaged, skipping_list
 
 __all__ = ["DEFAULT_STORE", "ResultsStore", "require", "skipping_damaged"]
@@ -32,6 +41,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DEFAULT_STORE = Path("results")
+MODEL_COSTS_FILE = "model-costs.csv"  # each model's measured costs (`costs.save_model_costs`), beside the parts
 
 
 class ResultsStore:
@@ -65,16 +75,19 @@ class ResultsStore:
         return atomic_write(self.root / f"part-{stem}.csv", lambda tmp: tmp.write_bytes(text), size=len(text))
 
     def load(self, include_reported: Path | None = None) -> pd.DataFrame:
-        """All rows, de-duplicated by key (latest part wins), plus reported CSVs from `include_reported`."""
+        """All rows, de-duplicated by key (latest part wins), plus reported CSVs from `include_reported`
+        (then with `records.REPORTED_COLUMNS` too: where each reported number was published)."""
         import pandas as pd
 
         parts = sorted(self.root.glob("part-*.csv")) if self.root.is_dir() else []
+        columns = COLUMNS
         if include_reported is not None and include_reported.is_dir():
             parts += sorted(include_reported.glob("*.csv"))
-        frames = [f for f in (self._read(p, COLUMNS, (*KEY, "value")) for p in parts) if f is not None and not f.empty]
+            columns = (*COLUMNS, *REPORTED_COLUMNS)
+        frames = [f for f in (self._read(p, columns, (*KEY, "value")) for p in parts) if f is not None and not f.empty]
         if not frames:
-            return pd.DataFrame(columns=list(COLUMNS))
-        table = pd.concat(frames, ignore_index=True).reindex(columns=list(COLUMNS))
+            return pd.DataFrame(columns=list(columns))
+        table = pd.concat(frames, ignore_index=True).reindex(columns=list(columns))
         return table.drop_duplicates(subset=list(KEY), keep="last").reset_index(drop=True)
 
     def load_images(self) -> pd.DataFrame:
@@ -110,10 +123,6 @@ class ResultsStore:
                 if found is not None and line not in found:
                     found.append(line)
             return None
-
-    def has_run(self, run: str) -> bool:
-        table = self.load()
-        return bool((table["run"] == run).any()) if not table.empty else False
 
 
 def require(table: pd.DataFrame, column: str, value: str) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .._atomic import atomic_write
 from ..evaluation.records import COLUMNS, IMAGE_KEY, KEY
-from .store import DEFAULT_STORE, ResultsStore
+from .store import DEFAULT_STORE, MODEL_COSTS_FILE, ResultsStore
 
 HOME = Path("leaderboards/results")  # the committed store this copy is generated from
 PACKAGED = Path(__file__).parent / "assets" / "published"
@@ -38,7 +38,8 @@ def store_tables(store: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def pack(store: str | Path = HOME, out: str | Path = PACKAGED) -> list[Path]:
-    """Write the packaged copy of `store` into `out` (one part file, one images file when there are any)."""
+    """Write the packaged copy of `store` into `out` (one part file, one images file when there are any,
+    and the store's model costs when it has them)."""
     rows, images = store_tables(store)
     out = Path(out)
     written = []
@@ -49,6 +50,10 @@ def pack(store: str | Path = HOME, out: str | Path = PACKAGED) -> list[Path]:
             continue
         text = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
         written.append(atomic_write(target, lambda tmp, text=text: tmp.write_bytes(text), size=len(text)))
+    costs = Path(store) / MODEL_COSTS_FILE  # measured once (`--measure-costs`), copied as it is
+    if costs.is_file():
+        data = costs.read_bytes()
+        written.append(atomic_write(out / MODEL_COSTS_FILE, lambda tmp: tmp.write_bytes(data), size=len(data)))
     return written
 
 

@@ -1,0 +1,312 @@
+"""`zoo leaderboard`: read a results store (and the field's reported numbers) as tables, pages, figures
+or model-index YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from ..errors import ZooError
+from ..results.store import DEFAULT_STORE
+from .deprecations import deprecated
+
+console = Console()
+notes = Console(stderr=True)  # status lines, kept out of a leaderboard printed to stdout
+SCORES, MODEL_COST, RUN_COST = "scores", "model-cost", "run-cost"
+VIEWS = (SCORES, MODEL_COST, RUN_COST)
+
+
+def leaderboard(
+    store: Path | None = typer.Option(
+        None, "--store", help="Results store folder (default: the published leaderboard, plus your own rows from ./results if any).",
+    ),
+    dataset: list[str] = typer.Option([], "--dataset", help="Only these test sets (repeatable)."),
+    metric: str = typer.Option("psnr", "--metric", help="psnr, ssim, input_psnr, input_ssim or niqe."),
+    view: str = typer.Option(
+        SCORES, "--view", help="scores (the leaderboard), model-cost (parameters, MACs, CPU ms, memory per model, as stored) "
+        "or run-cost (one line per run: device, precision, batch, images/s, peak GPU memory, time).",
+    ),
+    source: str = typer.Option("measured", "--source", help="measured, reported or all."),
+    protocol: str | None = typer.Option(None, "--protocol", help="Only numbers computed under this protocol."),
+    backbone: list[str] = typer.Option([], "--backbone", help="Only these backbones (repeatable)."),
+    reported: Path = typer.Option(Path("leaderboards/reported"), "--reported", help="Folder of reported-number CSVs."),
+    fmt: str | None = typer.Option(
+        None, "--format", help="table, md, csv, html or model-index (Hugging Face YAML) (default: from --out's suffix, else table).",
+    ),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write to this file instead of the terminal."),
+    plot_path: Path | None = typer.Option(
+        None, "--plot", help="Also draw a PNG: CoIC − baseline PSNR against iterations (95%% band over paired seeds) when the store has paired learning curves, else the learning curves, else the CoIC gain per test set.",
+    ),
+    at_iteration: int | None = typer.Option(
+        None, "--at-iteration", min=1, help="The table at this training budget, from the runs' learning curves (runs trained with --eval-every).",
+    ),
+    with_costs: bool = typer.Option(False, "--with-costs", help="Add the model-cost table (--view model-cost) below the scores (terminal or markdown)."),
+    measure_costs: bool = typer.Option(
+        False, "--measure-costs", help="Measure the model costs now (minutes: every model runs on this CPU) and store them in the "
+        "store's model-costs.csv, instead of reading the stored ones.",
+    ),
+    cost: bool = typer.Option(False, "--cost", hidden=True, help="Deprecated: --view run-cost."),
+    costs: bool = typer.Option(False, "--costs", hidden=True, help="Deprecated: --with-costs."),
+    skip_damaged: bool = typer.Option(
+        False, "--skip-damaged", help="Leave out damaged store files (truncated, empty, binary, wrong columns) instead of refusing; each is named in the output.",
+    ),
+) -> None:
+    """Leaderboard of the results store: mean ± std over seeds, CoIC − baseline per backbone, best marked.
+
+    `--source reported` lists the field's published numbers instead, one table per test set, ranked within protocol."""
+    from contextlib import nullcontext
+
+    from ..results.render import infer_format
+    from ..results.store import skipping_damaged
+
+    if cost:
+        deprecated("--cost", f"--view {RUN_COST}")
+        view = RUN_COST
+    if metric == "cost":
+        deprecated("--metric cost", f"--view {MODEL_COST}")
+        view, metric = MODEL_COST, "psnr"
+    if costs:
+        deprecated("--costs", "--with-costs")
+        with_costs = True
+    if view not in VIEWS:
+        raise ZooError(f"--view '{view}' is unknown; use {', '.join(VIEWS)}")
+    fmt = infer_format(fmt, out)
+    with skipping_damaged() if skip_damaged else nullcontext([]) as skipped:
+        if view == RUN_COST:
+            _cost_view(store if store is not None else DEFAULT_STORE, backbone, fmt, out, skipped)
+        elif view == MODEL_COST:
+            _model_cost_view(store, backbone, fmt, out, measure=measure_costs)
+        else:
+            _board(store, dataset, metric, source, protocol, backbone, reported, fmt, out, plot_path, at_iteration,
+                   with_costs, measure_costs, skipped)
+    for line in skipped:  # after the output: what --skip-damaged left out
+        notes.print(f"note: {line}; its rows are not in this output", style="yellow", highlight=False, markup=False)
+
+
+def _board(
+    store: Path | None, dataset: list[str], metric: str, source: str, protocol: str | None, backbone: list[str],
+    reported: Path, fmt: str, out: Path | None, plot_path: Path | None, at_iteration: int | None, costs: bool,
+    measure_costs: bool, skipped: list[str],
+) -> None:
+    """The leaderboard proper (not the cost views), rendered as `fmt`; `skipped` names damaged files left out."""
+    from ..results.boards import build
+    from ..results.generated import command_line, page, write
+    from ..results.plot import plot, plot_curves, plot_gain_curves
+    from ..results.render import rich_tables
+
+    if costs and out is not None and fmt != "md":
+        raise ZooError("--with-costs adds the cost columns to markdown or terminal output; for other formats use --view model-cost")
+    if fmt == "model-index":
+        _model_index(store, dataset, source, protocol, backbone, reported, out)
+        return
+    if source == "reported" and fmt != "html":
+        _field(dataset, protocol, backbone, reported, fmt, out)
+        return
+    if at_iteration is not None:
+        from ..results.budget import rows_at
+        from ..results.store import ResultsStore
+
+        store = store if store is not None else DEFAULT_STORE
+        lb = build(store, metric=metric, datasets=dataset, protocol=protocol, backbones=backbone,
+                   table=rows_at(ResultsStore(store).load_curves(), at_iteration), images=None)
+    elif store is None and source == "measured":
+        from ..results.packaged_board import default_tables
+
+        table, images, where = default_tables(DEFAULT_STORE)
+        lb = build(DEFAULT_STORE, metric=metric, datasets=dataset, protocol=protocol, backbones=backbone, table=table, images=images)
+        lb.origin = where
+    elif fmt == "html" and source == "reported":
+        from ..results.boards import Leaderboard
+
+        lb = Leaderboard([], metric, reported, source, 0, origin=f"the reported numbers in `{reported}`")
+    else:
+        store = store if store is not None else DEFAULT_STORE
+        shown = "measured" if fmt == "html" else source  # a page shows the reported numbers as field tables, not boards
+        lb = build(store, metric=metric, datasets=dataset, source=shown, protocol=protocol, backbones=backbone, reported=reported)
+    lb.skipped = list(skipped)
+    command = command_line(store, fmt, out, metric, dataset, source, protocol, backbone, reported, plot_path) + (" --with-costs" if costs else "") + (
+        f" --at-iteration {at_iteration}" if at_iteration is not None else ""
+    ) + (" --skip-damaged" if skipped else "")
+    if out is not None:
+        write(lb, fmt, out, command, _field_section(source, dataset, protocol, backbone, reported, fmt))
+        notes.print(f"wrote {out}")
+    elif fmt == "table":
+        from rich.measure import Measurement
+
+        shown = _wide_console()
+        for table in rich_tables(lb):
+            shown.print(table)
+            need = Measurement.get(shown, shown.options.update_width(10_000), table).maximum
+            if need > shown.width:
+                notes.print(
+                    f"note: the table needs {need} columns and was cut to {shown.width}; widen the terminal, "
+                    "pick test sets with --dataset, or use --format md", style="yellow",
+                )
+    else:
+        typer.echo(page(lb, fmt, command, _field_section(source, dataset, protocol, backbone, reported, fmt)), nl=False)
+    if costs:
+        _model_cost_view(store, backbone, "md" if out is not None and fmt == "md" else fmt, out, append=out is not None, measure=measure_costs)
+    if plot_path is not None:
+        from ..results.budget import gain_curves
+        from ..results.store import ResultsStore
+
+        curves = ResultsStore(store if store is not None else DEFAULT_STORE).load_curves()
+        if backbone:
+            curves = curves[curves["backbone"].astype(str).isin(backbone)]
+        gains = gain_curves(curves) if not curves.empty else None
+        if gains is not None and not gains.empty:
+            plot_gain_curves(gains, plot_path)
+        else:
+            plot_curves(curves, plot_path) if not curves.empty else plot(lb, plot_path)
+        notes.print(f"wrote {plot_path}")
+
+
+def _reported_rows(protocol: str | None, backbone: list[str], reported: Path) -> Any:
+    """The reported numbers (`leaderboards/reported/`), narrowed by the board's options (test sets: by the caller)."""
+    from ..results.field import load_reported
+    from ..results.store import require
+
+    table = load_reported(reported)
+    if protocol:
+        table = require(table, "protocol", protocol)
+    for name in backbone:
+        require(table, "backbone", name)
+    return table[table["backbone"].isin(backbone)] if backbone else table
+
+
+def _field_section(source: str, dataset: list[str], protocol: str | None, backbone: list[str], reported: Path, fmt: str) -> list[Any]:
+    """The field tables an HTML page shows beside the boards: none for measured-only pages."""
+    from ..results.field import field_tables
+
+    if fmt != "html" or source == "measured":
+        return []
+    table = _reported_rows(protocol, backbone, reported)
+    if dataset:  # a page of some test sets shows the reported numbers of those it has, if any
+        table = table[table["eval_dataset"].isin(dataset)]
+    return field_tables(table) if not table.empty else []
+
+
+def _field(dataset: list[str], protocol: str | None, backbone: list[str], reported: Path, fmt: str, out: Path | None) -> None:
+    """`--source reported`: per test set, every published number, ranked within its protocol (`results.field`)."""
+    from .._atomic import atomic_write_text
+    from ..results import field
+    from ..results.generated import command_line, stamp
+
+    table = _reported_rows(protocol, backbone, reported)
+    tables = field.field_tables(table, dataset)
+    command = command_line(None, fmt, out, "psnr", dataset, "reported", protocol, backbone, reported)
+    generated = stamp(command, f"the reported numbers in `{reported}` ({len(table)} rows, {table['run'].nunique()} method entries)")
+    if fmt == "table" and out is None:
+        shown = _wide_console()
+        for one in field.rich_tables(tables):
+            shown.print(one)
+        return
+    if fmt == "csv":
+        text = field.to_csv(tables)
+    elif fmt == "table":
+        text = field.to_text(tables, generated)
+    else:
+        text = field.to_markdown(tables, generated)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        atomic_write_text(out, text)
+        notes.print(f"wrote {out}")
+
+
+def _model_index(
+    store: Path | None, dataset: list[str], source: str, protocol: str | None, backbone: list[str], reported: Path, out: Path | None,
+) -> None:
+    """`--format model-index`: the rows as Hugging Face model-index YAML, protocol in every metric name."""
+    from .._atomic import atomic_write_text
+    from ..results.boards import load_table
+    from ..results.generated import command_line, stamp
+    from ..results.model_index import to_yaml
+
+    if store is None and source == "measured":
+        from ..results.packaged_board import default_tables
+
+        table, where = default_tables(DEFAULT_STORE)[0], "the published leaderboard"
+    elif source == "reported":
+        table, where = _reported_rows(protocol, backbone, reported), f"`{reported}`"
+    else:
+        table = load_table(store if store is not None else DEFAULT_STORE, source, reported)
+        where = f"the results store `{store if store is not None else DEFAULT_STORE}`"
+    for column, wanted in (("eval_dataset", dataset), ("backbone", backbone), ("protocol", [protocol] if protocol else [])):
+        if wanted:
+            table = table[table[column].astype(str).isin(wanted)]
+    command = command_line(store, "model-index", out, "psnr", dataset, source, protocol, backbone, reported)
+    text = to_yaml(table, stamp(command, where))
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        atomic_write_text(out, text)
+        notes.print(f"wrote {out}")
+
+
+def _wide_console() -> Console:
+    """The terminal's console, or for a pipe or file one at least 240 wide: tables are not squeezed into 80 columns."""
+    return console if console.is_terminal else Console(width=max(console.width, 240))
+
+
+def _cost_view(store: Path, backbones: list[str], fmt: str, out: Path | None, skipped: list[str] | None = None) -> None:
+    import shlex
+
+    from .._atomic import atomic_write_text
+    from ..results.costs import cost_table, render_costs, rich_table
+
+    runs = cost_table(store, backbones)
+    if out is None and fmt == "table":
+        _wide_console().print(rich_table(runs))
+        return
+    parts = ["zoo", "leaderboard", "--view", RUN_COST, "--store", str(store)]
+    for name in backbones:
+        parts += ["--backbone", name]
+    parts += ["--format", fmt] + (["--out", str(out)] if out is not None else [])
+    generated = f"Generated by `{shlex.join(parts)}` from the results store `{store}` ({len(runs)} runs). Do not edit by hand."
+    if skipped:
+        generated += f" Left out {len(skipped)} damaged store file(s): {'; '.join(s.removeprefix('skipped ') for s in skipped)}."
+    text = render_costs(runs, fmt, generated if fmt in ("md", "html") else None)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        atomic_write_text(out, text)
+        notes.print(f"wrote {out}")
+
+
+def _model_cost_view(
+    store: Path | None, backbones: list[str], fmt: str, out: Path | None, append: bool = False, measure: bool = False,
+) -> None:
+    """Parameters, MACs, CPU time and memory per model, baseline | CoIC; `append` adds them to `out`.
+
+    Read from the store's model-costs.csv (the packaged copy's without --store), so a regenerated
+    table is the same file; `measure` runs every model now and stores what it measured."""
+    from .._atomic import atomic_write_text
+    from ..results.costs import model_costs, render_model_costs, save_model_costs, stored_model_costs
+
+    if measure:
+        if store is None:
+            from ..results.packaged_board import default_tables
+
+            found = model_costs(table=default_tables(DEFAULT_STORE)[0], backbones=backbones)
+        else:
+            found = model_costs(store, backbones=backbones)
+            notes.print(f"stored the measured costs in {save_model_costs(store, found)}")
+    else:
+        found = stored_model_costs(store, backbones)
+    text = render_model_costs(found, fmt)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    if append:
+        text = out.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + text
+    atomic_write_text(out, text)
+    notes.print(f"wrote {out}")
+
+
+
+def register(app: typer.Typer) -> None:
+    app.command("leaderboard")(leaderboard)
