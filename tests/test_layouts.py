@@ -45,10 +45,10 @@ from zoo.data.layouts import (
     detect_layout,
     find_datasets,
     guess_orientation,
-    list_layouts,
     open_dataset,
     plan_check,
 )
+from zoo.data.layouts.table import LAYOUTS
 from zoo.errors import DatasetError, UnknownNameError, ZooError
 
 
@@ -74,8 +74,8 @@ def error_line(excinfo: pytest.ExceptionInfo[BaseException], path: Path, *words:
     return message
 
 
-def test_list_layouts_names_every_dataset() -> None:
-    assert list_layouts() == ["rain200l", "rain200h", "rain800", "did", "ddn", "spa", "paired"]
+def test_layout_table_names_every_dataset() -> None:
+    assert list(LAYOUTS) == ["rain200l", "rain200h", "rain800", "did", "ddn", "spa", "paired"]
 
 
 @pytest.mark.parametrize("title", ["Rain200L", "Rain200H"])

@@ -20,6 +20,7 @@ from .errors import ZooError
 from .version import __version__
 
 _LAZY = {
+    "BackboneSpec": "zoo.catalog",
     "CoICModel": "zoo.coic",
     "ContextPoint": "zoo.layers",
     "coicify": "zoo.coic",
@@ -33,7 +34,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from .catalog import list_models, model_info, register_backbone
+    from .catalog import BackboneSpec, list_models, model_info, register_backbone
     from .coic import CoICModel, coicify
     from .layers import ContextPoint
     from .models import create_model, list_pretrained, load_pretrained, pretrained_cfg
@@ -52,6 +53,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "BackboneSpec",
     "CoICModel",
     "ContextPoint",
     "ZooError",

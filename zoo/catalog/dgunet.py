@@ -1,17 +1,27 @@
-"""Registration of DGUNet: configs, paper and official parameter count."""
+"""The card of DGUNet: configs, paper, official parameter count, size rule, recipe and converter."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .card import BackboneSpec, Converter
+from .recipes import Recipe
 from .registry import register_backbone
 
 if TYPE_CHECKING:
     from torch import nn
 
 
-@register_backbone(
-    "dgunet",
+def dgunet(**kwargs: Any) -> nn.Module:
+    """The plain DGUNet, its module imported only now (a broken architecture never breaks `import zoo`)."""
+    from ..backbones.dgunet import DGUNet
+
+    return DGUNet(**kwargs)
+
+
+CARD = register_backbone(BackboneSpec(
+    name="dgunet",
+    builder=dgunet,
     family="cnn",
     paper="Mou et al., Deep Generalized Unfolding Networks for Image Restoration, CVPR 2022",
     configs={
@@ -47,8 +57,10 @@ if TYPE_CHECKING:
     ),
     # test_model.py sets depth=5; it repeats weight-shared stages, so it does not change the parameters.
     test_overrides={"depth": 5},
-)
-def dgunet(**kwargs: Any) -> nn.Module:
-    from ..backbones.dgunet import DGUNet
-
-    return DGUNet(**kwargs)
+    recipe=Recipe(
+        "charbonnier_edge", "adam", 2e-4, 16, 128, 400_000, 40_000 / 400_000,
+        schedule="cosine", eta_min=1e-6, explode_guard=10.0, source="train_DGUNet.py",
+        notes=("stage 2: gradients clipped to norm 1e-8 when abs(output) > 10 (train_DGUNet.py:165-168)",),
+    ),
+    converter=Converter("zoo.models.convert.dgunet:rename_dgunet"),
+))

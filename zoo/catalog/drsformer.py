@@ -1,17 +1,27 @@
-"""Registration of DRSformer: configs, paper and official parameter count."""
+"""The card of DRSformer: configs, paper, official parameter count, size rule, recipe and converter."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .card import BackboneSpec, Converter
+from .recipes import Recipe
 from .registry import register_backbone
 
 if TYPE_CHECKING:
     from torch import nn
 
 
-@register_backbone(
-    "drsformer",
+def drsformer(**kwargs: Any) -> nn.Module:
+    """The plain DRSformer, its module imported only now (a broken architecture never breaks `import zoo`)."""
+    from ..backbones.drsformer import DRSformer
+
+    return DRSformer(**kwargs)
+
+
+CARD = register_backbone(BackboneSpec(
+    name="drsformer",
+    builder=drsformer,
     family="transformer",
     paper="Chen et al., Learning A Sparse Transformer Network for Effective Image Deraining, CVPR 2023",
     configs={
@@ -42,8 +52,16 @@ if TYPE_CHECKING:
         "40 context embeddings; 16 of those MLPs (36,584 params) sit on the kernel-1 depthwise convs of the "
         "sep_conv_1x1 experts, which the official forward never modulates; coicify skips them: 47,757,725"
     ),
-)
-def drsformer(**kwargs: Any) -> nn.Module:
-    from ..backbones.drsformer import DRSformer
-
-    return DRSformer(**kwargs)
+    recipe=Recipe(
+        "l1", "adamw", 3e-4, 4, 128, 400_000, 40_000 / 400_000,
+        schedule="cyclic_cosine", periods=(0.23, 0.52, 0.5), cycle_floors=(3e-4, 1e-4, 1e-6),
+        weight_decay=1e-4, coic_weight_decay=0.01, grad_clip=0.01, source="train_DRSformer.py",
+        notes=(
+            "CosineAnnealingRestartCyclicLR, periods 92k/208k/200k, floors 3e-4/1e-4/1e-6, cut at 400k",
+            "AdamW: weight decay 1e-4 for the backbone, the default 0.01 for CoIC parts and encoder",
+            "gradient norm clipped to 0.01 over the backbone (modulation included), not the encoder",
+            "the script reads an undefined stage1_iters: 40k as in the README",
+        ),
+    ),
+    converter=Converter("zoo.models.convert.drsformer:rename_drsformer"),
+))

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..layers.patterns import PATTERNS_ATTR, ContextPattern
+from .card import BackboneSpec
 from .registry import note_unavailable, register_backbone
 
 if TYPE_CHECKING:
@@ -49,9 +50,9 @@ class ExternalArch:
     paper_source: str  # the published model `paper` matches, and where its arguments come from
     paper_params: int
     tiny_params: int
-    multiple: Callable[[nn.Module], int]  # the pad multiple of a built model
+    multiple: Callable[[nn.Module], int]  # the pad multiple of a built model (the card's size rule)
     pad_multiple: int  # the paper config's, for `zoo info`
-    square: bool = False
+    square: bool = False  # pads to a square (the card's `square_input`)
     context_points: tuple[ContextPattern, ...] = ()
     undetectable: tuple[str, ...] = ()  # constructor arguments spandrel cannot read from a checkpoint
     noise_map: bool = False
@@ -331,12 +332,15 @@ def _register(arch: ExternalArch) -> None:
     if not _available(arch.package):
         note_unavailable(arch.name, EXTRA_HINT if arch.package == EXTRA else "it needs spandrel: pip install spandrel")
         return
-    register_backbone(
-        arch.name,
+    register_backbone(BackboneSpec(
+        name=arch.name,
+        builder=_builder(arch),
         family=arch.family,
         paper=arch.paper,
         configs=arch.configs,
         pad_multiple=arch.pad_multiple,
+        multiple=arch.multiple,
+        square_input=arch.square,
         min_size=1,
         paper_params=arch.paper_params,
         paper_params_source=f"{arch.paper_source}; counted on {arch.package}'s class",
@@ -346,7 +350,7 @@ def _register(arch: ExternalArch) -> None:
         context_points=arch.context_points,
         params={"tiny": arch.tiny_params, "paper": arch.paper_params},
         notes=arch.notes,
-    )(_builder(arch))
+    ))
 
 
 for _arch in ARCHS:

@@ -1,17 +1,32 @@
-"""Registration of IDT: configs, paper and official parameter count."""
+"""The card of IDT: configs, paper, official parameter count, size rule, recipe and converter."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .card import BackboneSpec, Converter
+from .recipes import Recipe
 from .registry import register_backbone
 
 if TYPE_CHECKING:
     from torch import nn
 
 
-@register_backbone(
-    "idt",
+def idt(**kwargs: Any) -> nn.Module:
+    """The plain IDT, its module imported only now (a broken architecture never breaks `import zoo`)."""
+    from ..backbones.idt import IDT
+
+    return IDT(**kwargs)
+
+
+def idt_multiple(net: nn.Module) -> int:
+    """IDT pads to a multiple its windows and patches set per config (64 tiny, 128 paper); the module computes it."""
+    return int(net.pad_multiple)
+
+
+CARD = register_backbone(BackboneSpec(
+    name="idt",
+    builder=idt,
     family="transformer",
     paper="Xiao et al., Image De-raining Transformer, IEEE TPAMI 2022",
     configs={
@@ -38,6 +53,7 @@ if TYPE_CHECKING:
         },
     },
     pad_multiple=128,  # the paper config's; the tiny config pads to 64
+    multiple=idt_multiple,
     min_size=1,
     params={"tiny": 925_437, "paper": 16_422_543},
     test_tile=128,  # built for 128 x 128 only: the official CoIC evaluation feeds it 128 tiles, overlap 0
@@ -52,8 +68,20 @@ if TYPE_CHECKING:
         "official CoIC IDT: 18,953,632 = 16,422,543 + 1,953,169 in 37 g2pa_wgen MLPs + 577,920 in 27 "
         "context embeddings; all its TConvs have kernels > 1, so ours builds the same 18,953,632"
     ),
-)
-def idt(**kwargs: Any) -> nn.Module:
-    from ..backbones.idt import IDT
-
-    return IDT(**kwargs)
+    recipe=Recipe(
+        "neg_ssim", "adam", 1e-4, 8, 128, 397_000, 40_000 / 397_000,
+        milestones=(0.918,), gamma=0.1, rain_pool=False, source="train_IDT.py",
+        notes=(
+            "110 epochs of the mix at batch 8; MultiStepLR [100, 250, 350] stepped per epoch: x0.1 from epoch 101",
+            "the script reads an undefined stage1_iters: 40k as in the README",
+            "rain-aware negative from the current batch only (train_IDT.py:90-95)",
+        ),
+    ),
+    spa_recipe={
+        "iters": 794_750,
+        "stage1_fraction": 40_000 / 794_750,
+        "note": "mix5+spa: 110 epochs of 7,225 iterations = 794,750 iterations (40k in stage 1), the decay after epoch 100 "
+        "at the same 0.918 of the run",
+    },
+    converter=Converter("zoo.models.convert.idt:rename_idt"),
+))

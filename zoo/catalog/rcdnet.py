@@ -1,17 +1,27 @@
-"""Registration of RCDNet: configs, paper and official parameter count."""
+"""The card of RCDNet: configs, paper, official parameter count, recipe, converter and pretrained tags."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .card import BackboneSpec, Converter
+from .recipes import Recipe
 from .registry import register_backbone
 
 if TYPE_CHECKING:
     from torch import nn
 
 
-@register_backbone(
-    "rcdnet",
+def rcdnet(**kwargs: Any) -> nn.Module:
+    """The plain RCDNet, its module imported only now (a broken architecture never breaks `import zoo`)."""
+    from ..backbones.rcdnet import RCDNet
+
+    return RCDNet(**kwargs)
+
+
+CARD = register_backbone(BackboneSpec(
+    name="rcdnet",
+    builder=rcdnet,
     family="cnn",
     paper="Wang et al., A Model-driven Deep Neural Network for Single Image Rain Removal, CVPR 2020",
     configs={
@@ -35,8 +45,19 @@ if TYPE_CHECKING:
         "official CoIC RCDNet: 5,080,610 = 2,975,186 + 2,105,424 in 288 modulation MLPs (every proximal-net conv "
         "is 3x3 and modulated; the rain-kernel convs are not); ours builds the same 288 at dim_z=128"
     ),
-)
-def rcdnet(**kwargs: Any) -> nn.Module:
-    from ..backbones.rcdnet import RCDNet
-
-    return RCDNet(**kwargs)
+    recipe=Recipe(
+        "rcdnet_stages", "adam", 1e-3, 16, 64, 260_000, 40_000 / 260_000,
+        milestones=(0.181, 0.355, 0.529), gamma=0.2, contrast_weight=50.0, source="train_RCDNet.py",
+        notes=(
+            "contrast weight 50 is the script default, tuned to its 0..255 loss scale; the README's generic command passes 0.2",
+            "milestones: epochs 26/51/76 of 144 at 1,807 iterations per epoch",
+        ),
+    ),
+    spa_recipe={
+        "milestones": (0.3613, 0.7087),
+        "note": "mix5+spa: 3,613 iterations per epoch of the doubled data, so the decays after epochs 26/51 come at "
+        "94k and 184k (0.3613/0.7087 of 260k); the third (epoch 76, 275k) falls after the run",
+    },
+    converter=Converter("zoo.models.convert.rcdnet:rename_rcdnet"),
+    pretrained=("official_baseline", "official_coic"),
+))

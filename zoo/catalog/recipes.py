@@ -7,17 +7,20 @@ the loss, optimiser, schedule shape and contrastive weight and shrink batch, cro
 with the official mix (28,900 synthetic pairs): e.g. BRN's [30, 50, 80] epochs at batch 12 of a
 260k-iteration run. With SPA added (`mix5+spa`, 57,800 pairs a pass) an epoch is twice as long, so
 the epoch-based scripts decay later (and IDT, which runs 110 epochs, runs twice as many iterations):
-`recipe(..., with_spa=True)` follows them (`SPA_PAPER`). The data lives in the catalog, beside the
-backbone cards, so `zoo info` prints it without importing torch; `DEPARTURES` lists what coic-zoo does
-differently from the official scripts for every backbone.
+`recipe(..., with_spa=True)` follows them (`SPA_PAPER`). Each backbone's paper recipe and SPA changes
+live on its card (`BackboneSpec.recipe`, `.spa_recipe`); this module holds the `Recipe` type and the
+rules every backbone shares, in the catalog so that `zoo info` prints them without importing torch;
+`DEPARTURES` lists what coic-zoo does differently from the official scripts for every backbone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from ..errors import UnknownNameError
+from .registry import find_model, list_models
 
 
 @dataclass(frozen=True)
@@ -53,52 +56,6 @@ class Recipe:
         return asdict(self)
 
 
-_PAPER: dict[str, Recipe] = {
-    "brn": Recipe(
-        "neg_ssim", "adam", 1e-3, 12, 100, 260_000, 40_000 / 260_000,
-        milestones=(0.2872, 0.4725, 0.7505), gamma=0.2, rain_pool=False, source="train_BRN.py",
-        notes=(
-            "milestones: MultiStepLR [30, 50, 80] stepped with the finished epoch's index, so the decays start "
-            "after epochs 31/51/81 of 2,409 iterations (0.2872/0.4725/0.7505 of 260k)",
-            "rain-aware negative from the current batch only (train_BRN.py:92-97)",
-        ),
-    ),
-    "rcdnet": Recipe(
-        "rcdnet_stages", "adam", 1e-3, 16, 64, 260_000, 40_000 / 260_000,
-        milestones=(0.181, 0.355, 0.529), gamma=0.2, contrast_weight=50.0, source="train_RCDNet.py",
-        notes=(
-            "contrast weight 50 is the script default, tuned to its 0..255 loss scale; the README's generic command passes 0.2",
-            "milestones: epochs 26/51/76 of 144 at 1,807 iterations per epoch",
-        ),
-    ),
-    "dgunet": Recipe(
-        "charbonnier_edge", "adam", 2e-4, 16, 128, 400_000, 40_000 / 400_000,
-        schedule="cosine", eta_min=1e-6, explode_guard=10.0, source="train_DGUNet.py",
-        notes=("stage 2: gradients clipped to norm 1e-8 when abs(output) > 10 (train_DGUNet.py:165-168)",),
-    ),
-    "idt": Recipe(
-        "neg_ssim", "adam", 1e-4, 8, 128, 397_000, 40_000 / 397_000,
-        milestones=(0.918,), gamma=0.1, rain_pool=False, source="train_IDT.py",
-        notes=(
-            "110 epochs of the mix at batch 8; MultiStepLR [100, 250, 350] stepped per epoch: x0.1 from epoch 101",
-            "the script reads an undefined stage1_iters: 40k as in the README",
-            "rain-aware negative from the current batch only (train_IDT.py:90-95)",
-        ),
-    ),
-    "drsformer": Recipe(
-        "l1", "adamw", 3e-4, 4, 128, 400_000, 40_000 / 400_000,
-        schedule="cyclic_cosine", periods=(0.23, 0.52, 0.5), cycle_floors=(3e-4, 1e-4, 1e-6),
-        weight_decay=1e-4, coic_weight_decay=0.01, grad_clip=0.01, source="train_DRSformer.py",
-        notes=(
-            "CosineAnnealingRestartCyclicLR, periods 92k/208k/200k, floors 3e-4/1e-4/1e-6, cut at 400k",
-            "AdamW: weight decay 1e-4 for the backbone, the default 0.01 for CoIC parts and encoder",
-            "gradient norm clipped to 0.01 over the backbone (modulation included), not the encoder",
-            "the script reads an undefined stage1_iters: 40k as in the README",
-        ),
-    ),
-}
-
-
 RECIPE_OPTIONS: dict[str, str] = {
     "rain_pool": "rain-aware negative drawn from a pool of the last 64 // batch batches, filled from step 0 "
     "(official for RCDNet, DGUNet, DRSformer; BRN and IDT use the current batch only)",
@@ -110,9 +67,13 @@ RECIPE_OPTIONS: dict[str, str] = {
 
 
 def paper_recipe(backbone: str) -> Recipe:
-    if backbone not in _PAPER:
-        return replace(_PAPER["brn"], source=f"no official recipe for '{backbone}': BRN's")
-    return _PAPER[backbone]
+    """The recipe on `backbone`'s card; a backbone without one (or an unknown name) trains with BRN's, marked so."""
+    card = find_model(backbone)
+    if card is None or card.recipe is None:
+        fallback = find_model("brn")
+        assert fallback is not None and fallback.recipe is not None, "the BRN card carries the fallback recipe"
+        return replace(fallback.recipe, source=f"no official recipe for '{backbone}': BRN's")
+    return card.recipe
 
 
 TINY_MILESTONES = (0.8, 0.9)
@@ -134,26 +95,32 @@ def tiny_recipe(backbone: str) -> Recipe:
     )
 
 
-SPA_PAPER: dict[str, dict[str, Any]] = {
-    "brn": {
-        "milestones": (0.5743, 0.9449),
-        "note": "mix5+spa: 4,817 iterations per epoch of the doubled data, so the decays after epochs 31/51 come at "
-        "149k and 246k (0.5743/0.9449 of 260k); the third (epoch 81, 390k) falls after the run",
-    },
-    "rcdnet": {
-        "milestones": (0.3613, 0.7087),
-        "note": "mix5+spa: 3,613 iterations per epoch of the doubled data, so the decays after epochs 26/51 come at "
-        "94k and 184k (0.3613/0.7087 of 260k); the third (epoch 76, 275k) falls after the run",
-    },
-    "idt": {
-        "iters": 794_750,
-        "stage1_fraction": 40_000 / 794_750,
-        "note": "mix5+spa: 110 epochs of 7,225 iterations = 794,750 iterations (40k in stage 1), the decay after epoch 100 "
-        "at the same 0.918 of the run",
-    },
-}
+class _SpaChanges(Mapping[str, dict[str, Any]]):
+    """Backbone name -> the SPA changes on its card (`BackboneSpec.spa_recipe`), for backbones that have any.
+
+    Read when asked, not copied at import, so a card registered later (a plugin, a test) is seen.
+    """
+
+    def __getitem__(self, backbone: str) -> dict[str, Any]:
+        card = find_model(backbone)
+        if card is None or not card.spa_recipe:
+            raise KeyError(backbone)
+        return card.spa_recipe
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([name for name in list_models() if name in self])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __contains__(self, backbone: object) -> bool:
+        card = find_model(backbone) if isinstance(backbone, str) else None
+        return card is not None and bool(card.spa_recipe)
+
+
+SPA_PAPER: Mapping[str, dict[str, Any]] = _SpaChanges()
 """The official epoch-based schedules on `mix5+spa` (SPA balanced against the synthetic total doubles an
-epoch); DGUNet and DRSformer count iterations, so their recipes do not change."""
+epoch), read off the cards; DGUNet and DRSformer count iterations, so their recipes do not change."""
 
 DEPARTURES: tuple[str, ...] = (
     "contrastive weight: each official script's default, 50 for RCDNet (tuned to its 0..255 loss) and 0.2 for the "

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from .. import defaults
 from ..errors import UnknownNameError
 
 # BT.601 luma row of MATLAB's rgb2ycbcr, applied to RGB on the [0, 255] scale. MATLAB builds its
@@ -178,7 +179,7 @@ _PROTOCOL_LIST = (
 )
 
 PROTOCOLS: dict[str, Protocol] = {p.name: p for p in _PROTOCOL_LIST}
-DEFAULT_PROTOCOL = "y-matlab"
+DEFAULT_PROTOCOL = defaults.PROTOCOL
 
 
 def list_protocols() -> list[str]:

@@ -125,7 +125,7 @@ def load_tensors(path: str | Path) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path}: corrupt safetensors file ({err}); download or convert it again") from None
 
 
-def load_state(module: nn.Module, state: dict[str, torch.Tensor], source: Path) -> None:
+def load_module_state(module: nn.Module, state: dict[str, torch.Tensor], source: Path) -> None:
     """`load_state_dict(strict=True)`, reporting missing or unexpected keys in one line."""
     try:
         result = module.load_state_dict(state, strict=False)
@@ -168,12 +168,12 @@ def load_model_dir(directory: str | Path, allow_random_encoder: bool = False) ->
     except TypeError as err:
         raise CheckpointError(f"{directory / CONFIG_FILE}: overrides do not fit backbone '{config['backbone']}' ({err})") from None
     if isinstance(model, CoICModel):
-        load_state(model.backbone, load_tensors(directory / MODEL_FILE), directory / MODEL_FILE)
+        load_module_state(model.backbone, load_tensors(directory / MODEL_FILE), directory / MODEL_FILE)
         encoder_path = directory / ENCODER_FILE
         if encoder_path.is_file():
             tensors = load_tensors(encoder_path)
-            load_state(model.encoder, _strip(tensors, "encoder."), encoder_path)
-            load_state(model.key_encoder.encoder, _strip(tensors, "key_encoder."), encoder_path)
+            load_module_state(model.encoder, _strip(tensors, "encoder."), encoder_path)
+            load_module_state(model.key_encoder.encoder, _strip(tensors, "key_encoder."), encoder_path)
         elif allow_random_encoder:
             model.random_encoder = True
         else:
@@ -183,7 +183,7 @@ def load_model_dir(directory: str | Path, allow_random_encoder: bool = False) ->
                 "or pass --allow-random-encoder (allow_random_encoder=True) to use an untrained encoder knowingly"
             )
     else:
-        load_state(model, load_tensors(directory / MODEL_FILE), directory / MODEL_FILE)
+        load_module_state(model, load_tensors(directory / MODEL_FILE), directory / MODEL_FILE)
     return model.eval()
 
 

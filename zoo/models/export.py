@@ -93,20 +93,19 @@ def require_export() -> None:
 
 
 def pad_multiple(model: nn.Module) -> int:
-    """The multiple the backbone pads its input to (1 when it takes any size)."""
-    backbone = model.backbone if isinstance(model, CoICModel) else model
-    for attr in ("pad_multiple", "zoo_multiple"):
-        value = getattr(backbone, attr, None)
-        if isinstance(value, int) and value > 0:
-            return value
+    """The multiple the backbone pads its input to, by its card's size rule (1 when it takes any size,
+    or when the model was not built from the catalog and has no card)."""
     build = getattr(model, BUILD_ATTR, None)
-    return model_info(build["backbone"]).pad_multiple if build else 1
+    if build is None:
+        return 1
+    backbone = model.backbone if isinstance(model, CoICModel) else model
+    return model_info(build["backbone"]).multiple_of(backbone)
 
 
 def _fixed_size_reason(model: nn.Module) -> str | None:
-    """Why a model's graph cannot have a dynamic size, where that is known before tracing."""
-    backbone = model.backbone if isinstance(model, CoICModel) else model
-    if getattr(backbone, "zoo_square", False):  # spandrel's Uformer: padded to a square of the longer side
+    """Why a model's graph cannot have a dynamic size, where its card knows it before tracing."""
+    build = getattr(model, BUILD_ATTR, None)
+    if build is not None and model_info(build["backbone"]).square_input:  # spandrel's Uformer: a square of the longer side
         return "pads its input to a square"
     return None
 

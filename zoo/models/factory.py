@@ -13,6 +13,7 @@ from typing import Any
 
 from torch import nn
 
+from .. import defaults
 from ..coic.model import CoICModel
 from ..errors import CheckpointError, ZooError
 from .build import build_model
@@ -29,7 +30,7 @@ LOCAL_DIR_PREFIX = "local-dir:"
 def create_model(
     name: str,
     coic: bool = False,
-    config: str = "tiny",
+    config: str = defaults.CONFIG,
     pretrained: str | bool | None = None,
     *,
     allow_random_encoder: bool = False,

@@ -3,7 +3,8 @@
 Shaped like timm's pretrained configs. Each entry names the Hub repository that holds a model folder
 (`config.json` + `model.safetensors` [+ `encoder.safetensors`]), the sha256 of each file where it is
 known (`None`: trust the sha256 the Hub reports for the file, see `zoo.models.hub.pull`), the data it was
-trained on, whether it is a CoIC or a baseline model, its licence and where it comes from.
+trained on, whether it is a CoIC or a baseline model, its licence and where it comes from. Which tags
+a backbone has is written on its card (`BackboneSpec.pretrained`); the table refuses any other.
 
 Published tags are frozen: a renamed tag gets an alias, never a silent change of weights.
 
@@ -19,6 +20,7 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .. import defaults
 from ..catalog import model_info
 from ..errors import UnknownNameError, ZooError
 from .files import CONFIG_FILE, ENCODER_FILE, MODEL_FILE
@@ -42,7 +44,8 @@ COIC_BIBTEX = """@inproceedings{ran2024coic,
 }"""
 
 DEFAULT_DERAIN_TAG = "brn.official_baseline"
-"""What `zoo derain` uses without --model: official weights on real benchmarks, packaged, so it works offline."""
+"""The model the README's first `zoo derain` uses (and, for one release, `zoo derain IMAGES` without a model): official
+weights on real benchmarks, packaged, so it works offline."""
 
 OFFICIAL_REPO = "https://github.com/Schizophreni/CoIC"
 OFFICIAL_COMMIT = "8c99e733ab25869bf87cd720b9a6a65d62914dd6"
@@ -86,7 +89,7 @@ class PretrainedCfg:
     train_data: str
     license: str
     files: dict[str, str | None]
-    config: str = "tiny"
+    config: str = defaults.CONFIG
     model_args: dict[str, Any] = field(default_factory=dict)
     revision: str | None = None
     source: str = ""
@@ -122,6 +125,8 @@ def register_pretrained(cfg: PretrainedCfg, *, overwrite: bool = False) -> Pretr
         raise ValueError(f"{cfg.name}: method must be 'baseline' or 'coic', got {cfg.method!r}")
     if "." in cfg.backbone or not cfg.tag:
         raise ValueError(f"{cfg.name}: a pretrained name is '<backbone>.<tag>' with no dot in the backbone")
+    if cfg.tag not in model_info(cfg.backbone).pretrained:
+        raise ValueError(f"{cfg.name}: the {cfg.backbone} card does not list tag '{cfg.tag}'; add it to its `pretrained`")
     if CONFIG_FILE not in cfg.files or MODEL_FILE not in cfg.files:
         raise ValueError(f"{cfg.name}: files must include {CONFIG_FILE} and {MODEL_FILE}")
     if cfg.packaged and any(sha is None for sha in cfg.files.values()):

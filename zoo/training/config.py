@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from .. import defaults
 from ..coic.contrastive import NEGATIVES
 from ..errors import ZooError
 from .ranges import check_ranges
@@ -70,8 +71,8 @@ def parse_value(raw: str) -> Any:
 class TrainConfig:
     backbone: str
     coic: bool = True
-    config: str = "tiny"
-    data: str = "synthmix"
+    config: str = defaults.CONFIG
+    data: str = defaults.DATA
     root: str | None = None
     seed: int = 0
     iters: int | None = None
@@ -106,10 +107,10 @@ class TrainConfig:
     eval_every: int = 0  # test-set PSNR every N steps, a learning curve (`training.curves`); 0 = off
     synth_count: int = 1000
     synth_size: int = 96
-    eval_count: int = 16
-    eval_size: int = 128
+    eval_count: int = defaults.EVAL_COUNT
+    eval_size: int = defaults.EVAL_SIZE
     eval_tile: int | None = None
-    protocol: str = "y-matlab"
+    protocol: str = defaults.PROTOCOL
     allow_partial: bool = False
     dataset_roots: dict[str, str] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)

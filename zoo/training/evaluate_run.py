@@ -9,13 +9,13 @@ side file (`zoo.training.metrics_files`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from torch import nn
 
 from .._atomic import atomic_write_json
-from ..data.mixing import evaluation_sets
 from ..data.photos import PhotoFolder
 from ..data.spec import parse_data
 from ..data.synth import HELD_OUT_DOMAINS
@@ -25,24 +25,38 @@ from ..evaluation.devices import device_name, resolve_device
 from ..evaluation.evaluate import evaluate_set
 from ..evaluation.evaluate_noref import add_noref, evaluate_photos
 from ..evaluation.extras import IQA_HINT, has_pyiqa, require_pyiqa
-from ..evaluation.inference import OFFICIAL_TILE
 from ..evaluation.metric_table import PAIRED_METRICS
 from ..evaluation.noref import NIQE_BLOCK, NOREF_PROTOCOL
 from ..evaluation.records import COST_COLUMNS, make_row
-from ..models.checkpoint import RANDOM_ENCODER, has_random_encoder, load_model_dir, read_config
+from ..models.build import build_model
+from ..models.checkpoint import RANDOM_ENCODER, has_random_encoder, load_model_dir
 from ..models.files import METRICS_FILE
 from ..version import code_version, utc_now
 from .config import TrainConfig
 from .curves import read_curve
+from .evaluation_plan import evaluation_plan
 from .metrics_files import evaluation_identity, make_room, metrics_name
-from .runs import run_config
+from .runs import read_run
 
 NOREF_DATA = "noref"  # `--data noref --root DIR`: a folder of rainy photos without ground truth
 
 
+@dataclass(frozen=True)
+class TrainedRun:
+    """What the process that has just trained a run holds: its settings (`cfg`), the `run` block it last
+    wrote to config.json (`record`: step, wall time, device, speed) and its exported model.
+
+    `zoo train` hands it to `evaluate_run`, which then reads nothing of the run folder back.
+    """
+
+    cfg: TrainConfig
+    record: dict[str, Any]
+    model: nn.Module
+
+
 def evaluate_run(
     run_dir: Path, data: str | None = None, root: Path | None = None, on_set: Callable[[str, int], None] | None = None,
-    device: str = "auto", allow_random_encoder: bool = False,
+    device: str = "auto", allow_random_encoder: bool = False, trained: TrainedRun | None = None,
 ) -> dict[str, Any]:
     """Evaluate `run_dir` on `data` (default: the data it trained on) and write `metrics.json`.
 
@@ -56,12 +70,14 @@ def evaluate_run(
     scores too, when pyiqa is installed and the test images hold one 96-pixel NIQE block; otherwise
     `metrics["notes"]` says why they are missing. The model runs on `device`; scores are computed on the CPU in float64 whatever the device, so a
     PSNR does not depend on where it was measured. `on_set(name, n_images)` is called before each
-    test set, for the caller's progress display.
+    test set, for the caller's progress display. `trained` (the training process's settings, record
+    and model) stands in for the run's config.json and weights, which are then not read.
     """
     run_dir = Path(run_dir)
-    cfg = run_config(run_dir)
+    cfg, state = read_run(run_dir) if trained is None else (trained.cfg, dict(trained.record))
+    plan = evaluation_plan(cfg)
     data = data or cfg.data
-    tile = OFFICIAL_TILE if cfg.eval_tile is None else (cfg.eval_tile or None)
+    tile = plan.tile
     notes: list[str] = []
     if data == NOREF_DATA:
         if root is None:
@@ -70,20 +86,17 @@ def evaluate_run(
         photos = PhotoFolder(root)
         sets: dict[str, Any] = {photos.name: photos}
     else:
-        root = root or (Path(cfg.root) if cfg.root else None)
-        sets = evaluation_sets(
-            data, root, seed=0, synth_count=cfg.eval_count, synth_size=cfg.eval_size,
-            overrides=cfg.root_overrides(), allow_partial=cfg.allow_partial,
-        )
-    held_out = _held_out_noref(data, cfg.eval_size, notes)
+        root = root or plan.root
+        sets = plan.sets(data, root)
+    held_out = _held_out_noref(data, plan.size, notes)
     where = resolve_device(device)
-    model = load_model_dir(run_dir, allow_random_encoder=allow_random_encoder).to(where)
+    model = _as_saved(trained) if trained is not None else load_model_dir(run_dir, allow_random_encoder=allow_random_encoder)
+    model = model.to(where)
     random_encoder = has_random_encoder(model)
     identity = evaluation_identity(cfg, data, root, random_encoder)
     file_name = metrics_name(cfg, identity)
     if random_encoder:
         notes.append(f"z from a randomly initialised encoder (no encoder.safetensors): these scores describe no trained model ({RANDOM_ENCODER})")
-    state = read_config(run_dir).get("run", {})
     results: dict[str, dict[str, Any]] = {}
     for name, pairs in sets.items():
         if on_set is not None:
@@ -91,7 +104,7 @@ def evaluate_run(
         if data == NOREF_DATA:
             results[name] = evaluate_photos(model, pairs, tile=tile)
             continue
-        results[name] = evaluate_set(model, pairs, cfg.protocol, tile=tile)
+        results[name] = evaluate_set(model, pairs, plan.protocol, tile=tile)
         if name in held_out:
             results[name] = add_noref(results[name], model, pairs)
     params = _count(model) - _count(getattr(model, "key_encoder", None))  # the key encoder is a training-time copy
@@ -129,6 +142,19 @@ def _held_out_noref(data: str, size: int, notes: list[str]) -> tuple[str, ...]:
                      f"smaller than one {NIQE_BLOCK}-pixel NIQE block (train with --set eval_size={NIQE_BLOCK} or more)")
         return ()
     return HELD_OUT_DOMAINS
+
+
+def _as_saved(trained: TrainedRun) -> nn.Module:
+    """The held model's weights in a freshly built model: what `load_model_dir` gives back from the run folder.
+
+    Not the training model itself: that one may be compiled, in channels_last memory, or (a CoIC run
+    that ended in stage 1) have its modulation off, each of which could change a score; this twin is
+    scored exactly as `zoo evaluate RUN` scores the saved folder later.
+    """
+    cfg = trained.cfg
+    model = build_model(cfg.backbone, coic=cfg.coic, config=cfg.config, **cfg.model)
+    model.load_state_dict(trained.model.state_dict())
+    return model.eval()
 
 
 def _count(module: nn.Module | None) -> int:

@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+
+import torch
 
 from ..evaluation.devices import device_name
+from .config import TrainConfig
+from .distributed import Dist
+from .runtime import Runtime, backend_settings
 
-if TYPE_CHECKING:
-    from .trainer import Trainer
+
+class Computed(Protocol):
+    """What `execution_record` reads of a run being trained (a `Trainer` is one).
+
+    Declared here so this module names no trainer: the trainer imports it, never the other way round.
+    """
+
+    device: torch.device
+    dist: Dist
+    cfg: TrainConfig
+    runtime: Runtime
+    micro_batch: int
+    step: int
+    loop_time: float
+    peak_memory: float | None
+
+    @property
+    def workers(self) -> int: ...
 
 
-def execution_record(trainer: Trainer) -> dict[str, Any]:
+def execution_record(trainer: Computed) -> dict[str, Any]:
     """`images_per_s` counts the samples of every process per second of the training loop, data loading
     included; `peak_memory_gib` is the largest CUDA allocation of one process (None off CUDA); `tf32` is
     whether TF32 kernels were on (never with `--deterministic`, see `runtime.backend_settings`)."""
-    from .runtime import backend_settings
-
     name = device_name(trainer.device)
     world, cfg, runtime = trainer.dist.world, trainer.cfg, trainer.runtime
     return {

@@ -57,7 +57,7 @@ def tensor_bytes(obj: Any) -> int:
     return 0
 
 
-def load_state(run_dir: Path) -> dict[str, Any]:
+def read_train_state(run_dir: Path) -> dict[str, Any]:
     """The resumable state of `run_dir`, on the CPU, without unpickling code."""
     path = run_dir / STATE_FILE
     if not path.is_file():

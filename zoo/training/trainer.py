@@ -39,15 +39,17 @@ from ..errors import CheckpointError, ZooError
 from ..evaluation.devices import local_rank, peak_memory_gib, reset_peak_memory, resolve_device
 from ..models.build import build_model
 from ..models.checkpoint import save_model_dir
+from ..models.files import STATE_FILE
 from . import distributed as dist_utils
 from .config import TrainConfig
-from .curves import record_curve_point
+from .curves import CurveRecorder
+from .evaluation_plan import evaluation_plan
 from .execution import execution_record
 from .logs import TrainLog
 from .losses import STAGE_LOSSES, get_loss
 from .optim import build_optimizers, build_schedulers
 from .rng import rank_rng, restore_rng, rng_state
-from .runs import STATE_FILE, default_run_dir, load_state, run_config, save_state
+from .runs import default_run_dir, read_run, read_train_state, save_state
 from .runtime import Runtime, autocast, check_precision, configure_backends, default_workers, make_scaler
 from .step_outputs import as_float, final_output, has_grads, opt_params
 
@@ -90,7 +92,7 @@ class Trainer:
             self.cfg.backbone, coic=self.cfg.coic, config=self.cfg.config, **self.cfg.model
         )
         if self.cfg.init and initialise:  # a resumed run takes its weights from its own state instead
-            from ..models.external_weights import load_init
+            from ..models.convert import load_init
 
             load_init(self.model, self.cfg.backbone, self.cfg.config, self.cfg.init)
         self.model.to(self.device)  # built (and initialised) on the CPU: the same initial weights on every device
@@ -118,6 +120,8 @@ class Trainer:
         self.peak_memory: float | None = None
         self.last_checkpoint = -1
         self.log = TrainLog()
+        self.curves = CurveRecorder(evaluation_plan(self.cfg), self.run_dir)  # `--eval-every`: the learning curve
+        self.run_record: dict[str, Any] = {}  # the `run` block of config.json as last written (or read on resume)
         self._resume_rng: tuple[Tensor, Tensor | None] | None = None
 
     @classmethod
@@ -125,11 +129,12 @@ class Trainer:
         """Rebuild the run in `run_dir` from its config and continue from its last checkpoint,
         on the device `runtime` names (whatever device the run was saved from)."""
         run_dir = Path(run_dir)
-        cfg = run_config(run_dir)
-        state = load_state(run_dir)
+        cfg, record = read_run(run_dir)
+        state = read_train_state(run_dir)
         if iters is not None:
             cfg = replace(cfg, iters=iters)
         trainer = cls(cfg, run_dir, overwrite=True, runtime=runtime, initialise=False)
+        trainer.run_record = record
         try:
             trainer.load_state_dict(state)
         except (KeyError, RuntimeError, TypeError, ValueError) as err:
@@ -337,8 +342,9 @@ class Trainer:
         rng = dist_utils.gather_objects(rng_state(self.device), self.dist)  # every rank takes part
         if self.dist.main:
             save_state(self.run_dir / STATE_FILE, self.state_dict(rng))
-            run = {"step": self.step, "complete": self.step >= self.cfg.iters, "wall_time_s": self.wall_time, **self.execution()}
-            save_model_dir(self.export_model(), self.run_dir, {"train": self.cfg.as_dict(), "run": run})
+            complete = self.step >= self.cfg.iters
+            self.run_record = {"step": self.step, "complete": complete, "wall_time_s": self.wall_time, **self.execution()}
+            save_model_dir(self.export_model(), self.run_dir, {"train": self.cfg.as_dict(), "run": self.run_record})
         self.last_checkpoint = self.step
         dist_utils.barrier(self.dist)
 
@@ -380,7 +386,7 @@ class Trainer:
                 if self.step % cfg.log_every == 0 or self.step == cfg.iters:
                     self.log.record(self.step, logs, self.optimizers["base"].param_groups[0]["lr"])
                 if cfg.eval_every and self.dist.main and (self.step % cfg.eval_every == 0 or self.step == cfg.iters):
-                    record_curve_point(self)
+                    self.curves.record(self.export_model(), self.step, self.log)
                 if self.step % cfg.ckpt_every == 0 or self.step == cfg.iters:
                     self.checkpoint()
                 tick = time.perf_counter()

@@ -10,7 +10,7 @@ from .declared import MANIFEST, declared_pairs, read_manifest
 from .detect import Found, detect_layout, plan_check
 from .naming import RAIN200_NAMING, guess_orientation
 from .pairs import ORIENTATIONS, SPLITS, Pair, PairedImages, read_pair
-from .table import dataset_names, find_datasets, list_layouts, open_dataset
+from .table import dataset_names, find_datasets, open_dataset
 
 __all__ = [
     "MANIFEST",
@@ -27,7 +27,6 @@ __all__ = [
     "detect_layout",
     "find_datasets",
     "guess_orientation",
-    "list_layouts",
     "open_dataset",
     "plan_check",
     "read_manifest",

@@ -61,7 +61,7 @@ def _evidence(layout: Layout, root: Path) -> _Evidence:
         folders.add(marker)
         splits.append(split)
         try:
-            scan = layout.scan(layout, root, split, {"expected": None, **layout.options, "declared": listed.get(split)})
+            scan = layout.scan(layout.title, root, split, {"expected": None, **layout.options, "declared": listed.get(split)})
         except DatasetError:
             continue
         # Rain800's side-by-side release has no fixed names: any folder of images would fit it.

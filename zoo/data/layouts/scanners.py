@@ -1,10 +1,14 @@
-"""One scanner per dataset layout: list a split's folder and form its pairs (no pixels read)."""
+"""One scanner per dataset layout: list a split's folder and form its pairs (no pixels read).
+
+A scanner gets the layout's title (for its messages), not the layout: `table` holds the layouts and
+imports the scanners, so nothing here imports `table`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...errors import DatasetError
 from .naming import (
@@ -21,11 +25,8 @@ from .naming import (
 )
 from .pairs import Pair
 
-if TYPE_CHECKING:
-    from .table import Layout
 
-
-def scan_rain200(layout: Layout, root: Path, split: str, options: Mapping[str, Any]) -> Scan:
+def scan_rain200(title: str, root: Path, split: str, options: Mapping[str, Any]) -> Scan:
     folder = root / split
     rain_dir = Path(options["rain_dir"]) if options["rain_dir"] else folder / "rain"
     if not options["rain_dir"] and (rain_dir / "X2").is_dir() and not list_dir(rain_dir)[0]:
@@ -33,13 +34,13 @@ def scan_rain200(layout: Layout, root: Path, split: str, options: Mapping[str, A
     fix = "put them there or pass rain_dir=<their folder>"
     shared = root.parent / "test" / "rain" / "X2"
     if split == "test" and shared.is_dir():
-        fix += f" (the official code reads {shared}, shared by H and L: pass it only if it holds {layout.title}'s)"
-    require_dir(rain_dir, f"the {layout.title} {split} rainy images (norain-<i>x2.png)", fix)
-    clean_dir = require_dir(folder / "norain", f"the {layout.title} {split} clean images (norain-<i>.png)")
+        fix += f" (the official code reads {shared}, shared by H and L: pass it only if it holds {title}'s)"
+    require_dir(rain_dir, f"the {title} {split} rainy images (norain-<i>x2.png)", fix)
+    clean_dir = require_dir(folder / "norain", f"the {title} {split} clean images (norain-<i>.png)")
     return scan_named(RAIN200_NAMING.listing(split, options.get("declared")), split, rain_dir, clean_dir)
 
 
-def scan_rain800(layout: Layout, root: Path, split: str, options: Mapping[str, Any]) -> Scan:
+def scan_rain800(title: str, root: Path, split: str, options: Mapping[str, Any]) -> Scan:
     folder = root / split
     if not (folder / "rain").is_dir() and not (folder / "norain").is_dir():
         return scan_side_by_side(folder, split, options["orientation"], None)
@@ -49,17 +50,17 @@ def scan_rain800(layout: Layout, root: Path, split: str, options: Mapping[str, A
     return scan_named(RAIN800_NAMING, split, rain_dir, clean_dir)
 
 
-def scan_ddn(layout: Layout, root: Path, split: str, options: Mapping[str, Any]) -> Scan:
+def scan_ddn(title: str, root: Path, split: str, options: Mapping[str, Any]) -> Scan:
     rain_dir = require_dir(root / split / "rain", f"the DDN {split} rainy images (<i>_<j>.jpg)")
     clean_dir = require_dir(root / split / "norain", f"the DDN {split} clean images (<i>.jpg)")
     return scan_named(DDN_NAMING, split, rain_dir, clean_dir)
 
 
-def scan_did(layout: Layout, root: Path, split: str, options: Mapping[str, Any]) -> Scan:
+def scan_did(title: str, root: Path, split: str, options: Mapping[str, Any]) -> Scan:
     return scan_side_by_side(root / split, split, options["orientation"], DID_NAMING)
 
 
-def scan_spa(layout: Layout, root: Path, split: str, options: Mapping[str, Any]) -> Scan:
+def scan_spa(title: str, root: Path, split: str, options: Mapping[str, Any]) -> Scan:
     if split == "test":
         fix = "unzip real_test_1000.zip there"
         rain_dir = require_dir(root / "real_test_1000" / "rain", "the SPA test rainy images (000.png)", fix)
@@ -117,7 +118,7 @@ def _by_stem(folder: Path, scan: Scan) -> dict[str, Path]:
     return found
 
 
-def scan_paired(layout: Layout, root: Path, split: str, options: Mapping[str, Any]) -> Scan:
+def scan_paired(title: str, root: Path, split: str, options: Mapping[str, Any]) -> Scan:
     folder = paired_folder(root, split) or root / split
     present = [names for names in _PAIRED_FOLDERS if (folder / names[0]).is_dir()]
     if len(present) > 1:

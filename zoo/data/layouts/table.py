@@ -53,7 +53,7 @@ class Layout:
     title: str
     aliases: tuple[str, ...]
     expected: Mapping[str, int | None]
-    scan: Callable[[Layout, Path, str, Mapping[str, Any]], Scan]
+    scan: Callable[[str, Path, str, Mapping[str, Any]], Scan]  # (title, dataset folder, split, options)
     options: Mapping[str, Any] = field(default_factory=dict)
     markers: Mapping[str, str] = field(default_factory=lambda: {split: split for split in SPLITS})
     # A layout whose split folder is not one fixed name (generic paired folders) finds it itself.
@@ -114,11 +114,6 @@ ALIASES = {alias: layout.name for layout in LAYOUTS.values() for alias in (layou
 def dataset_names() -> tuple[str, ...]:
     """The named datasets (every layout but generic paired folders), in the order tables show them."""
     return tuple(name for name, layout in LAYOUTS.items() if layout.locate is None)
-
-
-def list_layouts() -> list[str]:
-    """Names accepted by `open_dataset` (aliases such as "DID-Data" or "Rain1400" work too)."""
-    return list(LAYOUTS)
 
 
 def get_layout(name: str) -> Layout:
@@ -184,7 +179,7 @@ def scan_layout(layout: Layout, root: str | Path, split: str, given: Mapping[str
     options = _options(layout, split, given)
     base = _resolve_root(layout, Path(root).expanduser(), split)
     declared = (declared_pairs(base) or {}).get(split)
-    scan = layout.scan(layout, base, split, {**options, "declared": declared})
+    scan = layout.scan(layout.title, base, split, {**options, "declared": declared})
     return base, scan, options["expected"] or declared or layout.expected[split]
 
 

@@ -30,7 +30,7 @@ from ...catalog.external import EXTERNAL, EXTRA, EXTRA_HINT, ExternalArch, spand
 from ...coic.model import CoICModel
 from ...errors import CheckpointError, UnknownNameError
 from ..build import build_model
-from ..checkpoint import load_state, save_model_dir
+from ..checkpoint import load_module_state, save_model_dir
 from ..torch_load import pickled_code, pickled_code_message, short_reason
 
 SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")
@@ -204,7 +204,7 @@ def convert_external(src: str | Path, out: str | Path, backbone: str | None = No
     """Turn the spandrel-readable checkpoint `src` into the model folder `out`; returns the model and a summary."""
     found = detect(src, backbone)
     model = build_model(found.backbone, config="paper", **found.arguments)
-    load_state(model, found.state_dict, Path(src))
+    load_module_state(model, found.state_dict, Path(src))
     arch = found.arch
     extra = {
         "source": {

@@ -1,41 +1,47 @@
 """Convert official CoIC checkpoints (`.pth` state dicts) into coic-zoo model folders.
 
-The part every backbone shares: read the file, rename each key with the backbone's own key map (one
-module per backbone beside this one), drop the MLPs the official forward never calls, tell CoIC
-from baseline by the keys (whether the file carries modulation MLPs), build the model and save the
-folder. Files are loaded with `torch.load(weights_only=True)`: no code is ever unpickled.
+The part every backbone shares: read the file, rename each key with the backbone's own key map (the
+converter its card names by dotted path, `BackboneSpec.converter`; one module per backbone beside
+this one), drop the MLPs the official forward never calls, tell CoIC from baseline by the keys
+(whether the file carries modulation MLPs), build the model and save the folder. Files are loaded
+with `torch.load(weights_only=True)`: no code is ever unpickled.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from ...catalog import Converter, list_models, model_info
 from ...coic.model import CoICModel
-from ...errors import CheckpointError, UnknownNameError
+from ...errors import CheckpointError, UnknownNameError, ZooError
 from ..build import build_model
-from ..checkpoint import load_state, save_model_dir
+from ..checkpoint import load_module_state, save_model_dir
 from ..torch_load import pickled_code, pickled_code_message, short_reason
-from .brn import rename_brn
-from .dgunet import rename_dgunet
-from .drsformer import rename_drsformer
 from .encoder import encoder_shape, split_moco_state
-from .idt import rename_idt
-from .rcdnet import rename_rcdnet
 from .tconv import unused_modulators
 
-CONVERTERS: dict[str, dict[str, Any]] = {
-    "brn": {"rename": rename_brn, "config": "paper", "overrides": {"iterations": 8}},
-    "rcdnet": {"rename": rename_rcdnet, "config": "paper", "overrides": {}},
-    "dgunet": {"rename": rename_dgunet, "config": "paper", "overrides": {}},
-    "idt": {"rename": rename_idt, "config": "paper", "overrides": {}},
-    "drsformer": {"rename": rename_drsformer, "config": "paper", "overrides": {}},
-}
-
 _MODULATION = (".modulator.", ".context.embed.")
+
+
+def official_converter(backbone: str) -> tuple[Converter, Callable[[str], str | None]]:
+    """The converter on `backbone`'s card and its rename function, imported now from the path the card names
+    (the catalog sits below zoo.models, so a card can name its converter but not import it)."""
+    converter = model_info(backbone).converter if backbone in list_models() else None
+    if converter is None:
+        available = [name for name in list_models() if model_info(name).converter is not None]
+        raise UnknownNameError(f"no official-checkpoint converter for '{backbone}'; available: {', '.join(available)}")
+    module, _, function = converter.rename.partition(":")
+    try:
+        rename = getattr(importlib.import_module(module), function)
+    except (ImportError, AttributeError) as err:
+        raise ZooError(f"the {backbone} card names converter '{converter.rename}', which does not import ({err})") from None
+    return converter, rename
 
 
 def load_official_state(path: str | Path) -> dict[str, torch.Tensor]:
@@ -83,9 +89,7 @@ def convert_official(
     network, as the official `test_model.py --load_mode normal` runs it. MLPs on kernel-1
     convolutions are always dropped (the official forward never calls them).
     """
-    if backbone not in CONVERTERS:
-        raise UnknownNameError(f"no official-checkpoint converter for '{backbone}'; available: {', '.join(CONVERTERS)}")
-    spec = CONVERTERS[backbone]
+    spec, rename = official_converter(backbone)
     state = load_official_state(src)
     unused = unused_modulators(state)
     renamed: dict[str, torch.Tensor] = {}
@@ -93,7 +97,7 @@ def convert_official(
     for key, tensor in state.items():
         if key in unused:
             continue
-        new = spec["rename"](key)
+        new = rename(key)
         if new is None:
             unmapped.append(key)
         elif baseline and any(part in new for part in _MODULATION):
@@ -112,7 +116,7 @@ def convert_official(
     if encoder_parts is not None and not coic:
         why = "--baseline drops its modulation weights" if baseline else "it has no g2pa_wgen keys"
         raise CheckpointError(f"{src}: a baseline model takes no --encoder ({why})")
-    args = dict(spec["overrides"] if model_args is None else model_args)
+    args = dict(spec.overrides if model_args is None else model_args)
     encoder_cfg: dict[str, Any] | None = None
     if encoder_parts is not None:
         encoder_cfg = {**encoder_shape(encoder_parts["key_encoder"], encoder), "size": 128}
@@ -124,12 +128,12 @@ def convert_official(
             )
     elif coic:
         encoder_cfg = {"dim_z": _modulation_dim_z(renamed)}
-    model = build_model(backbone, coic=coic, config=spec["config"], encoder=encoder_cfg, **args)
+    model = build_model(backbone, coic=coic, config=spec.config, encoder=encoder_cfg, **args)
     target = model.backbone if isinstance(model, CoICModel) else model
-    load_state(target, renamed, Path(src))
+    load_module_state(target, renamed, Path(src))
     if encoder_parts is not None:
-        load_state(model.encoder, encoder_parts["encoder"], Path(encoder))
-        load_state(model.key_encoder.encoder, encoder_parts["key_encoder"], Path(encoder))
+        load_module_state(model.encoder, encoder_parts["encoder"], Path(encoder))
+        load_module_state(model.key_encoder.encoder, encoder_parts["key_encoder"], Path(encoder))
     kind = "coic" if coic else "baseline"
     extra = {
         "source": {

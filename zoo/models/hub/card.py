@@ -148,7 +148,7 @@ def build_model_card(run_dir: str | Path, repo_id: str | None = None) -> Any:
         "```",
         "",
         "```bash",
-        f"zoo derain photo.jpg --model {load_name} --out derained/",
+        f"zoo derain {load_name} photo.jpg --out derained/",
         "```",
     ]
     if coic and not (run_dir / ENCODER_FILE).is_file():
