@@ -80,7 +80,7 @@ def test_embeddings_writes_projection_separability_and_relationships(runs, tmp_p
 
 
 def test_embeddings_tsne_and_untrained_control(runs, tmp_path, monkeypatch, capsys) -> None:
-    _cli(["embeddings", str(runs["coic"]), "--method", "tsne", "--untrained", "--no-clean", "--per-dataset", "3", "--out", str(tmp_path)],
+    _cli(["embeddings", str(runs["coic"]), "--method", "tsne", "--untrained", "--no-clean", "--per-set", "3", "--out", str(tmp_path)],
          monkeypatch, capsys)
     points = pd.read_csv(tmp_path / "embeddings-untrained.csv")
     assert len(points) == DOMAINS * 3 and "clean" not in set(points["group"])
@@ -135,7 +135,7 @@ def test_rain_detail_collects_negatives_ablation_from_a_store(runs, tmp_path) ->
 
 
 def test_temperature_per_dataset_and_layer(runs, tmp_path, monkeypatch, capsys) -> None:
-    _cli(["temperature", str(runs["coic"]), "--per-dataset", "2", "--out", str(tmp_path)], monkeypatch, capsys)
+    _cli(["temperature", str(runs["coic"]), "--per-set", "2", "--out", str(tmp_path)], monkeypatch, capsys)
     per_image = pd.read_csv(tmp_path / "temperature.csv")
     layers = len(temperature_layers(load_source(runs["coic"]).model))
     assert layers > 0 and len(per_image) == DOMAINS * 2 * layers

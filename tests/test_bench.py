@@ -125,7 +125,7 @@ def test_shards_partition_the_cells() -> None:
 
 
 def test_killed_bench_resumes_without_redoing_or_duplicating(tmp_path: Path) -> None:
-    """SIGKILL `zoo bench` while the second cell trains; `--resume` finishes only that cell."""
+    """SIGKILL `zoo bench` while the second cell trains; `--resume-cells` finishes only that cell."""
     matrix = _matrix(tmp_path, iters=24, ckpt_every=2)
     runs, store = tmp_path / "runs", tmp_path / "results"
     args = [sys.executable, "-m", "zoo", "bench", str(matrix), "--runs", str(runs), "--store", str(store), "--no-progress"]
@@ -146,7 +146,7 @@ def test_killed_bench_resumes_without_redoing_or_duplicating(tmp_path: Path) -> 
     parts_before = sorted(store.glob("part-*.csv"))
     kept = {p.relative_to(store) for p in parts_before + sorted(store.glob("images-*.csv"))}
 
-    with pytest.raises(ZooError, match="--resume"):  # an interrupted cell is not silently restarted
+    with pytest.raises(ZooError, match="--resume-cells"):  # an interrupted cell is not silently restarted
         run_bench(load_matrix(matrix), runs, store)
     report = run_bench(load_matrix(matrix), runs, store, resume=True)
     assert [r.status for r in report.results] == [STORED, RESUMED]

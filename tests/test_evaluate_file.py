@@ -26,7 +26,7 @@ from zoo.models.convert.brn import rename_brn
 
 @pytest.fixture
 def synth(tmp_path: Path, monkeypatch, capsys) -> Path:
-    code, _, err = run_cli(["data", "synth", str(tmp_path / "syn"), "--per-domain", "1", "--size", "48", "--domains", "light,heavy"],
+    code, _, err = run_cli(["data", "synth", str(tmp_path / "syn"), "--per-set", "1", "--size", "48", "--domains", "light,heavy"],
                            monkeypatch, capsys)
     assert code == 0, err
     return tmp_path / "syn"

@@ -97,12 +97,12 @@ def test_cli_export_then_derain_with_onnxruntime(tmp_path: Path, monkeypatch, ca
         assert _max_diff(model, onnx_model, size) < TOLERANCE, size
     photos = _photos(tmp_path / "photos")
     code, _, err = run_cli(
-        ["derain", *map(str, photos), "--model", f"local-dir:{tmp_path / 'model'}", "--out", str(tmp_path / "torch")],
+        ["derain", f"local-dir:{tmp_path / 'model'}", *map(str, photos), "--out", str(tmp_path / "torch")],
         monkeypatch, capsys,
     )
     assert code == 0, err
     code, out, err = run_cli(
-        ["derain", *map(str, photos), "--engine", "onnxruntime", "--model", str(onnx_file), "--out", str(tmp_path / "ort")],
+        ["derain", str(onnx_file), *map(str, photos), "--engine", "onnxruntime", "--out", str(tmp_path / "ort")],
         monkeypatch, capsys,
     )
     assert code == 0, err
@@ -122,8 +122,8 @@ def test_cli_export_bad_inputs(tmp_path: Path, monkeypatch, capsys) -> None:
         (["export", "brn", "--out", str(tmp_path / "m.onnx"), "--size", "64"], "--size '64' is not HxW"),
         (["export", "brn", "--out", str(tmp_path / "m.onnx"), "--format", "tflite"], "--format tflite: unknown format"),
         (["export", "brn", "--coic", "--out", str(tmp_path / "m.onnx"), "--opset", "17"], "needs opset 18 or later"),
-        (["derain", str(tmp_path / "file.txt"), "--engine", "onnxruntime", "--model", str(tmp_path / "no.onnx")], "no.onnx: no such ONNX file"),
-        (["derain", str(tmp_path / "file.txt"), "--engine", "tensorrt", "--model", "x.onnx"], "--engine tensorrt: unknown engine"),
+        (["derain", str(tmp_path / "no.onnx"), str(tmp_path / "file.txt"), "--engine", "onnxruntime"], "no.onnx: no such ONNX file"),
+        (["derain", "x.onnx", str(tmp_path / "file.txt"), "--engine", "tensorrt"], "--engine tensorrt: unknown engine"),
     ]
     for args, expected in cases:
         code, _, err = run_cli(args, monkeypatch, capsys)

@@ -107,7 +107,7 @@ def test_init_and_convert_reproduce_the_spandrel_model(name: str, tmp_path: Path
     assert summary["backbone"] == name
     loaded = zoo.create_model(f"local-dir:{tmp_path / 'folder'}")
     config = json.loads((tmp_path / "folder" / "config.json").read_text())
-    assert config["config"] == "paper" and config["source"]["licence"] == EXTERNAL[name].license
+    assert config["config"] == "paper" and config["source"]["license"] == EXTERNAL[name].license
 
     trainer = Trainer(TrainConfig(name, coic=True, init=str(path), iters=1, **FAST), tmp_path / "run")
     started = trainer.model.eval()

@@ -565,10 +565,9 @@ def test_cli_derain(tmp_path: Path, monkeypatch, capsys) -> None:
     out = tmp_path / "out"
     args = [
         "derain",
+        f"local-dir:{tmp_path / 'model'}",
         str(photos / "a.jpg"),
         str(photos / "b.png"),
-        "--model",
-        f"local-dir:{tmp_path / 'model'}",
         "--out",
         str(out),
     ]
@@ -588,14 +587,14 @@ def test_cli_derain(tmp_path: Path, monkeypatch, capsys) -> None:
     assert code == 2
     assert f"{photos / 'broken.png'}: not a readable image" in err and "1 of 3 input(s) could not be read" in err
 
-    for bad, expected_err in (
-        (["--model", "brn"], "untrained architecture"),
-        (["--model", "local-dir:" + str(tmp_path / "model"), "--out", str(photos)], "would be overwritten"),
-        (["--model", "local-dir:" + str(tmp_path / "model"), "--tile", "32", "--overlap", "40"], "--overlap 40"),
+    for model_name, bad, expected_err in (
+        ("brn", [], "untrained architecture"),
+        ("local-dir:" + str(tmp_path / "model"), ["--out", str(photos)], "would be overwritten"),
+        ("local-dir:" + str(tmp_path / "model"), ["--tile", "32", "--overlap", "40"], "--overlap 40"),
     ):
-        code, _, err = run_cli(["derain", str(photos / "b.png"), *bad], monkeypatch, capsys)
+        code, _, err = run_cli(["derain", model_name, str(photos / "b.png"), *bad], monkeypatch, capsys)
         assert code == 2 and expected_err in err, err
-    code, _, err = run_cli(["derain", str(tmp_path / "nope.jpg"), "--model", "brn.coic_synthmix"], monkeypatch, capsys)
+    code, _, err = run_cli(["derain", "brn.coic_synthmix", str(tmp_path / "nope.jpg")], monkeypatch, capsys)
     assert code == 2 and "nope.jpg: no such file" in err
     assert os.environ["HF_TOKEN"] == "hf_dummy"
 
@@ -628,7 +627,7 @@ def test_cli_derain_and_pull_a_packaged_tag_with_the_network_blocked(tmp_path: P
     go_offline(monkeypatch)
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (48, 56, 3), dtype=np.uint8)).save(tmp_path / "photo.png")
     code, out, err = run_cli(
-        ["derain", str(tmp_path / "photo.png"), "--model", "brn.coic_synthmix", "--out", str(tmp_path / "out")], monkeypatch, capsys
+        ["derain", "brn.coic_synthmix", str(tmp_path / "photo.png"), "--out", str(tmp_path / "out")], monkeypatch, capsys
     )
     assert code == 0, err
     assert np.asarray(Image.open(tmp_path / "out" / "photo.png")).shape == (48, 56, 3)

@@ -193,7 +193,7 @@ def test_bench_killed_mid_append_and_mid_cell_resumes(tmp_path: Path) -> None:
     assert ResultsStore(store).load().empty
     assert "metrics.json" in check_complete(first, zoo)
 
-    zoo.kill_at([*bench, "--resume"], "step::3")  # cell 1's rows ingested; cell 2 killed mid-training
+    zoo.kill_at([*bench, "--resume-cells"], "step::3")  # cell 1's rows ingested; cell 2 killed mid-training
     (part,) = store.glob("part-*.csv")
     check_complete(store, zoo)
     assert set(pd.read_csv(part)["run"]) == {first.name}

@@ -116,7 +116,7 @@ def test_without_pyiqa_each_path_says_what_to_install(no_pyiqa, run: Path, monke
         noref_scores(read_rgb(PHOTOS / "realike-0.png"))
     code, _, err = run_cli(["evaluate", str(run), "--data", "noref", "--root", str(PHOTOS)], monkeypatch, capsys)
     assert code == 2 and "coic-zoo[iqa]" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    code, _, err = run_cli(["derain", str(PHOTOS), "--model", "hf-hub:none/none", "--out", str(tmp_path / "out"),
+    code, _, err = run_cli(["derain", "hf-hub:none/none", str(PHOTOS), "--out", str(tmp_path / "out"),
                             "--score", "niqe"], monkeypatch, capsys)
     assert code == 2 and "coic-zoo[iqa]" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()  # refused before any model or output
@@ -169,7 +169,7 @@ def test_held_out_domain_gets_noref_rows(run: Path) -> None:
 
 def test_derain_prints_a_score_per_image(monkeypatch, capsys, tmp_path: Path, run: Path) -> None:
     pytest.importorskip("pyiqa")
-    code, out, err = run_cli(["derain", str(PHOTOS), "--model", f"local-dir:{run}", "--out", str(tmp_path / "out"),
+    code, out, err = run_cli(["derain", f"local-dir:{run}", str(PHOTOS), "--out", str(tmp_path / "out"),
                               "--score", "niqe", "--score", "entropy"], monkeypatch, capsys)
     assert code == 0, err
     lines = [line for line in out.splitlines() if "NIQE" in line]

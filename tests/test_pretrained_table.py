@@ -112,19 +112,21 @@ def test_packaged_folders_are_package_data() -> None:
     assert '"models/assets/pretrained/*/*"' in text
 
 
-def test_derain_without_a_model_uses_the_packaged_official_baseline_offline(
+def test_derain_with_the_packaged_official_baseline_works_offline(
     tmp_path: Path, no_network: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A fresh install with no network derains a photo at once, and says which model it used."""
+    """A fresh install with no network derains a photo at once with the packaged tag (the README's first
+    `zoo derain`), lists which tags work offline, and asks for MODEL IMAGES when given nothing."""
     import numpy as np
     from PIL import Image
 
     from tests.cli_runner import run_cli
 
     Image.fromarray(np.random.default_rng(1).integers(0, 256, (40, 52, 3), dtype=np.uint8)).save(tmp_path / "my_photo.jpg")
-    code, out, err = run_cli(["derain", str(tmp_path / "my_photo.jpg"), "--out", str(tmp_path / "out")], monkeypatch, capsys)
+    code, out, err = run_cli(["derain", "brn.official_baseline", str(tmp_path / "my_photo.jpg"), "--out", str(tmp_path / "out")],
+                             monkeypatch, capsys)
     assert code == 0, err
-    assert "no --model given: using brn.official_baseline" in out and "MIT licence" in out
+    assert "with brn.official_baseline" in out and not err
     assert np.asarray(Image.open(tmp_path / "out" / "my_photo.png")).shape == (40, 52, 3)
     code, out, err = run_cli(["derain", "--list"], monkeypatch, capsys)
     assert code == 0, err
@@ -132,4 +134,4 @@ def test_derain_without_a_model_uses_the_packaged_official_baseline_offline(
     assert {name for name in PACKAGED if any(name in line for line in offline)} == set(PACKAGED)
     assert "download" in out and "rcdnet.official_coic" in out
     code, _, err = run_cli(["derain"], monkeypatch, capsys)
-    assert code == 2 and "name one or more photos" in err
+    assert code == 2 and "zoo derain MODEL IMAGES..." in err

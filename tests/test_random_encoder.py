@@ -120,7 +120,7 @@ def test_derain_refuses_then_says_its_outputs_use_a_random_encoder(
     from PIL import Image
 
     Image.fromarray(np.random.default_rng(2).integers(0, 256, (36, 40, 3), dtype=np.uint8)).save(tmp_path / "photo.png")
-    args = ["derain", str(tmp_path / "photo.png"), "--model", f"local-dir:{no_encoder}", "--out", str(tmp_path / "out")]
+    args = ["derain", f"local-dir:{no_encoder}", str(tmp_path / "photo.png"), "--out", str(tmp_path / "out")]
     code, _, err = run_cli(args, monkeypatch, capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1 and "encoder.safetensors: missing" in err
     assert not (tmp_path / "out").exists()  # nothing written

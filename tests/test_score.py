@@ -215,7 +215,7 @@ def test_store_rows_reach_the_leaderboard(tmp_path: Path, monkeypatch, capsys) -
 
 def test_ground_truth_from_a_dataset_layout(tmp_path: Path, monkeypatch, capsys) -> None:
     """PRED named after the rainy images (as `zoo derain` writes them), GT from `zoo data synth`'s layout."""
-    assert run_cli(["data", "synth", str(tmp_path / "syn"), "--per-domain", "2", "--size", "48", "--domains", "light,heavy"],
+    assert run_cli(["data", "synth", str(tmp_path / "syn"), "--per-set", "2", "--size", "48", "--domains", "light,heavy"],
                    monkeypatch, capsys)[0] == 0
     for rainy in sorted((tmp_path / "syn" / "test" / "rain").glob("*.png")):
         save(tmp_path / "PRED" / rainy.name, np.array(Image.open(rainy)))  # "derained" = the rainy input itself
@@ -248,11 +248,11 @@ def test_written_outputs_score_like_evaluate_set(tmp_path: Path, monkeypatch, ca
     from zoo.models.checkpoint import load_model_dir
     from zoo.models.convert import convert_external
 
-    assert run_cli(["data", "synth", str(tmp_path / "syn"), "--per-domain", "2", "--size", "48", "--domains", "light,heavy"],
+    assert run_cli(["data", "synth", str(tmp_path / "syn"), "--per-set", "2", "--size", "48", "--domains", "light,heavy"],
                    monkeypatch, capsys)[0] == 0
     _published_like("nafnet", tmp_path / "nafnet.pth")
     convert_external(tmp_path / "nafnet.pth", tmp_path / "model")
-    code, _, err = run_cli(["derain", str(tmp_path / "syn/test/rain"), "--model", f"local-dir:{tmp_path / 'model'}", "--out",
+    code, _, err = run_cli(["derain", f"local-dir:{tmp_path / 'model'}", str(tmp_path / "syn/test/rain"), "--out",
                             str(tmp_path / "PRED"), "--device", "cpu"], monkeypatch, capsys)
     assert code == 0, err
     quantising = [name for name in list_protocols() if get_protocol(name).quantize]

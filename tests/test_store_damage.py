@@ -2,7 +2,7 @@
 
 Each kind of damage (truncated, zero bytes, binary, wrong columns, a line of another width) makes the
 store refuse with the file's name; `zoo leaderboard --skip-damaged` leaves it out and says so in its
-output; `zoo bench --resume` names it and goes on training.
+output; `zoo bench --resume-cells` names it and goes on training.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def test_bench_resume_names_the_damaged_part_and_trains(tmp_path: Path, monkeypa
         "name": "damaged", "backbones": ["brn"], "methods": ["baseline"], "data": ["synthmix"], "seeds": [5],
         "settings": {"iters": 1, "batch": 2, "crop": 32, "synth_count": 2, "synth_size": 48, "eval_count": 1, "eval_size": 48},
     }))
-    args = ["bench", str(matrix), "--runs", str(tmp_path / "runs"), "--store", str(store), "--resume", "--no-progress", "--device", "cpu"]
+    args = ["bench", str(matrix), "--runs", str(tmp_path / "runs"), "--store", str(store), "--resume-cells", "--no-progress", "--device", "cpu"]
     code, out, err = run_cli(args, monkeypatch, capsys)
     assert code == 0, out + err
     assert f"note: skipped {victim}: damaged results file (empty, zero bytes)" in " ".join(err.split())

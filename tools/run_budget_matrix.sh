@@ -2,7 +2,7 @@
 # Run benchmarks/matrices/synthmix-budget.yaml (issue 27) so that paired seeds finish early:
 # two 1-thread workers, worker 1 takes the even seeds and worker 2 the odd ones, each running all
 # four cells of its seed (BRN and RCDNet, baseline and CoIC) before the next. Every call is
-# `zoo bench ... --resume` on a one-seed copy of the matrix with the same name and settings, so the
+# `zoo bench ... --resume-cells` on a one-seed copy of the matrix with the same name and settings, so the
 # cells, run folders and store rows are exactly the full matrix's; killed, it resumes where it was.
 #
 #   nice -n 19 bash tools/run_budget_matrix.sh            # seeds 0-4 (the matrix's)
@@ -22,7 +22,7 @@ worker() {
     [ $((seed % 2)) -eq "$parity" ] || continue
     sed "s/^seeds: .*/seeds: [$seed]/" "$matrix" > "$work/seed-$seed.yaml"
     OMP_NUM_THREADS=1 "$zoo" bench "$work/seed-$seed.yaml" --store leaderboards/budget \
-      --runs runs/synthmix-budget --resume || echo "seed $seed: zoo bench exited $?" >&2
+      --runs runs/synthmix-budget --resume-cells || echo "seed $seed: zoo bench exited $?" >&2
   done
 }
 worker 0 & worker 1 & wait

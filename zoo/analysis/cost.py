@@ -5,8 +5,9 @@ so a baseline run is compared with its CoIC twin and a CoIC run with its baselin
 CoIC model count the backbone, the modulation MLPs and the query encoder, not the momentum copy
 (a training-time duplicate; test-time z comes from it, but a deployed model needs one encoder).
 MACs come from `zoo.evaluation.complexity.count_macs` (torch's FLOP counter) at size x size; time is the
-wall-clock of one whole forward pass on one size x size image, z included, after warm-up, on this
-machine's CPU threads (the official script times 512 x 512 on a GPU with CUDA events).
+wall-clock of one whole forward pass on one size x size image, z included, after warm-up, on the device
+the run's model was loaded on (`zoo analyze cost --device`; the official script times 512 x 512 on a GPU
+with CUDA events).
 """
 
 from __future__ import annotations
@@ -21,16 +22,18 @@ from torch import nn
 from .._progress import NullProgress, ProgressLike
 from ..errors import ZooError
 from ..evaluation.complexity import count_macs, parameter_counts, time_per_image
+from ..evaluation.devices import device_name
 from ..models.build import build_model
 from ..models.checkpoint import read_config
 from .figures import Result, colour, pyplot, save_figure, title, write_tables
-from .source import Source
+from .source import AnalysedModel
 
 VARIANTS = ("baseline", "coic")
 
 
-def variants(source: Source) -> dict[str, nn.Module]:
-    """The run's model and its other variant (same backbone, config, overrides, encoder), baseline first."""
+def variants(source: AnalysedModel) -> dict[str, nn.Module]:
+    """The run's model and its other variant (same backbone, config, overrides, encoder), baseline first,
+    both on the device of the run's model."""
     build = read_config(source.path)
     kwargs = {"config": build.get("config", "tiny"), **build.get("overrides", {})}
     models: dict[str, nn.Module] = {}
@@ -42,10 +45,11 @@ def variants(source: Source) -> dict[str, nn.Module]:
             models[variant] = build_model(build["backbone"], coic=True, layout=build.get("layout", "official"), encoder=build.get("encoder"), **kwargs)
         else:
             models[variant] = build_model(build["backbone"], coic=False, **kwargs)
-    return {name: model.eval() for name, model in models.items()}
+    device = next(source.model.parameters()).device
+    return {name: model.eval().to(device) for name, model in models.items()}
 
 
-def measure(source: Source, size: int = 256, repeats: int = 5, warmup: int = 2, progress: ProgressLike | None = None) -> pd.DataFrame:
+def measure(source: AnalysedModel, size: int = 256, repeats: int = 5, warmup: int = 2, progress: ProgressLike | None = None) -> pd.DataFrame:
     """One row per variant: parameters (and parts), MACs at size x size, seconds per image (mean, std, median)."""
     if size < 8:
         raise ZooError(f"--size {size} is too small; use at least 8 pixels")
@@ -61,6 +65,7 @@ def measure(source: Source, size: int = 256, repeats: int = 5, warmup: int = 2, 
                 "variant": variant, "backbone": source.backbone, "config": source.config, **parameter_counts(model),
                 "macs": count_macs(model, size), "size": size, "seconds_mean": float(times.mean()), "seconds_std": float(times.std()),
                 "seconds_median": float(np.median(times)), "repeats": repeats, "threads": torch.get_num_threads(),
+                "device": device_name(next(model.parameters()).device),
             })
             bar.update(task, advance=1)
     finally:
@@ -69,14 +74,14 @@ def measure(source: Source, size: int = 256, repeats: int = 5, warmup: int = 2, 
 
 
 def analyze_cost(
-    source: Source, out_dir: Path, size: int = 256, repeats: int = 5, warmup: int = 2, progress: ProgressLike | None = None
+    source: AnalysedModel, out_dir: Path, size: int = 256, repeats: int = 5, warmup: int = 2, progress: ProgressLike | None = None
 ) -> Result:
     """Baseline vs CoIC cost of this run's backbone; PNG + CSV, and the CoIC/baseline ratios."""
     table = measure(source, size, repeats, warmup, progress)
     out_dir = Path(out_dir)
     files = write_tables({"main": table}, out_dir, "cost")
-    heading = title(f"cost of CoIC for {source.backbone} ({source.config}), one {size}x{size} image, CPU, "
-                    f"{torch.get_num_threads()} threads", source.name)
+    heading = title(f"cost of CoIC for {source.backbone} ({source.config}), one {size}x{size} image, {table['device'].iloc[0]}",
+                    source.name)
     files.append(save_figure(_figure(table, heading), out_dir / "cost.png"))
     base, coic = (table[table["variant"] == v].iloc[0] for v in VARIANTS)
     summary = {"params_ratio": coic["params"] / base["params"], "seconds_ratio": coic["seconds_median"] / base["seconds_median"]}

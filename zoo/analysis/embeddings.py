@@ -30,9 +30,9 @@ from ..data.mixing import PairSource, to_tensor
 from ..errors import ZooError
 from ..models.checkpoint import read_config
 from .figures import NEUTRAL, SEQUENTIAL, Result, colour, marker, pyplot, save_figure, title, write_tables
-from .source import Source
+from .source import AnalysedModel
 
-METHODS = ("umap", "tsne")
+PROJECTIONS = ("umap", "tsne")
 CLEAN = "clean"
 
 
@@ -47,12 +47,14 @@ class Embedded:
 
 @torch.inference_mode()
 def embed_images(model: CoICModel, images: list[np.ndarray], batch: int = 32) -> np.ndarray:
-    """z (N x dim_z) of uint8 H x W x 3 images of any sizes, from the key encoder as at test time."""
+    """z (N x dim_z) of uint8 H x W x 3 images of any sizes, from the key encoder as at test time, on the
+    model's device (each image goes there whole, as `restore` sends it, and z comes back to the CPU)."""
     model.eval()
+    device = next(model.parameters()).device
     out = []
     for start in range(0, len(images), batch):
-        inputs = torch.cat([model.encoder_input(to_tensor(image).unsqueeze(0)) for image in images[start : start + batch]])
-        out.append(model.embed(inputs).float().numpy())
+        inputs = torch.cat([model.encoder_input(to_tensor(image).unsqueeze(0).to(device)) for image in images[start : start + batch]])
+        out.append(model.embed(inputs).float().cpu().numpy())
     return np.concatenate(out) if out else np.zeros((0, model.dim_z), np.float32)
 
 
@@ -151,11 +153,11 @@ def centroid_similarity(z: np.ndarray, groups: list[str]) -> pd.DataFrame:
 
 def project(z: np.ndarray, method: str = "umap", seed: int = 0) -> np.ndarray:
     """2-D coordinates of z: UMAP (official settings, neighbours capped by the sample count) or t-SNE."""
-    if method not in METHODS:
-        raise ZooError(f"--method '{method}' is unknown; use one of: {', '.join(METHODS)}")
+    if method not in PROJECTIONS:
+        raise ZooError(f"--method '{method}' is unknown; use one of: {', '.join(PROJECTIONS)}")
     n = len(z)
     if n < 4:
-        raise ZooError(f"{n} embedded images are too few to project; raise --per-dataset")
+        raise ZooError(f"{n} embedded images are too few to project; raise --per-set")
     if method == "umap":
         import warnings
 
@@ -173,7 +175,7 @@ def project(z: np.ndarray, method: str = "umap", seed: int = 0) -> np.ndarray:
     return np.asarray(tsne.fit_transform(z), dtype=np.float64)
 
 
-def untrained_copy(model: CoICModel, source: Source, seed: int = 0) -> CoICModel:
+def untrained_copy(model: CoICModel, source: AnalysedModel, seed: int = 0) -> CoICModel:
     """The model with a freshly initialised key encoder of the same architecture: the control for the numbers."""
     settings = read_config(source.path).get("encoder") or {}
     torch.manual_seed(seed)
@@ -184,7 +186,7 @@ def untrained_copy(model: CoICModel, source: Source, seed: int = 0) -> CoICModel
 
 
 def analyze_embeddings(
-    source: Source,
+    source: AnalysedModel,
     out_dir: Path,
     data: str | None = None,
     root: Path | None = None,
@@ -196,8 +198,8 @@ def analyze_embeddings(
     progress: ProgressLike | None = None,
 ) -> Result:
     """Embed each dataset (and clean images), measure separability, project to 2-D; write PNG + CSVs."""
-    if method not in METHODS:
-        raise ZooError(f"--method '{method}' is unknown; use one of: {', '.join(METHODS)}")
+    if method not in PROJECTIONS:
+        raise ZooError(f"--method '{method}' is unknown; use one of: {', '.join(PROJECTIONS)}")
     model = source.require_coic("embeddings")
     if untrained:
         model = untrained_copy(model, source, seed)

@@ -35,7 +35,7 @@ from ..results.store import ResultsStore
 from ..training.runs import default_run_dir
 from .embeddings import embed_images
 from .figures import NEUTRAL, Result, colour, pyplot, save_figure, title, write_tables
-from .source import Source
+from .source import AnalysedModel
 
 # The reference rain layer (a mid-density Rain800-like layer) and each factor's sweep, which includes
 # the reference value so that the reference point itself has distance 0.
@@ -122,7 +122,7 @@ def factor_summary(points: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def ablation_rows(store: Path, source: Source) -> pd.DataFrame:
+def ablation_rows(store: Path, source: AnalysedModel) -> pd.DataFrame:
     """Stored PSNR rows of this run's recipe trained with each `--negatives` setting (empty if none)."""
     columns = ["negatives", "run", "eval_dataset", "psnr", "protocol", "iterations"]
     if source.train is None or not source.train.coic:
@@ -144,7 +144,7 @@ def ablation_rows(store: Path, source: Source) -> pd.DataFrame:
 
 
 def analyze_rain_detail(
-    source: Source, out_dir: Path, repeats: int = 3, size: int | None = None, store: Path | None = None,
+    source: AnalysedModel, out_dir: Path, repeats: int = 3, size: int | None = None, store: Path | None = None,
     data: str | None = None, root: Path | None = None, seed: int = 0, progress: ProgressLike | None = None,
 ) -> Result:
     """The four sweeps, their per-factor summary and (with `store`) the negatives ablation; PNG + CSVs."""

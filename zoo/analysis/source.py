@@ -1,7 +1,8 @@
 """The thing an analysis looks at: a training run or a model folder, its model, data and protocol.
 
 A run directory (`zoo train`) knows the data it trained on, its protocol and its test-set sizes; a
-model folder (`zoo convert`, `zoo pull`) knows only its model, so the synthmix defaults stand in.
+model folder (`zoo convert`, `zoo pull`) knows only its model, so a new run's defaults stand in (both
+from `zoo.training.evaluation_plan`, as a run's own evaluation gets them).
 Either way `--data` picks other test sets, synthmix domains or real layouts alike.
 """
 
@@ -15,27 +16,35 @@ import numpy as np
 from torch import nn
 
 from ..coic.model import CoICModel
-from ..data.mixing import PairSource, evaluation_sets
+from ..data.mixing import PairSource
 from ..errors import ZooError
-from ..evaluation.protocols import DEFAULT_PROTOCOL
 from ..models.checkpoint import has_random_encoder, load_model_dir, read_config
 from ..training.config import TrainConfig
+from ..training.evaluation_plan import EvaluationPlan, evaluation_plan
 
 
 @dataclass
-class Source:
+class AnalysedModel:
     """A loaded run or model folder and the settings the analyses default to."""
 
     path: Path
     model: nn.Module
     backbone: str
     config: str
-    data: str
-    root: Path | None
-    protocol: str
-    eval_count: int
-    eval_size: int
+    plan: EvaluationPlan  # the run's test sets, sizes and protocol (a model folder: a new run's defaults)
     train: TrainConfig | None
+
+    @property
+    def data(self) -> str:
+        return self.plan.data
+
+    @property
+    def protocol(self) -> str:
+        return self.plan.protocol
+
+    @property
+    def eval_size(self) -> int:
+        return self.plan.size
 
     @property
     def name(self) -> str:
@@ -58,35 +67,26 @@ class Source:
 
     def sets(self, data: str | None = None, root: Path | None = None, count: int | None = None) -> dict[str, PairSource]:
         """Test sets of `data` (default: the run's), at most `count` images each."""
-        overrides = self.train.root_overrides() if self.train is not None else None
-        allow_partial = self.train.allow_partial if self.train is not None else False
-        sets = evaluation_sets(
-            data or self.data, root or self.root, seed=0, synth_count=count or self.eval_count,
-            synth_size=self.eval_size, overrides=overrides, allow_partial=allow_partial,
-        )
+        sets = self.plan.sets(data, root, count)
         return {name: _spread(pairs, count) for name, pairs in sets.items()}
 
 
-def load_source(path: str | Path, allow_random_encoder: bool = False) -> Source:
+def load_source(path: str | Path, allow_random_encoder: bool = False) -> AnalysedModel:
     """Load the run or model folder at `path` (eval mode) with its analysis defaults.
 
     A CoIC folder without `encoder.safetensors` is refused unless `allow_random_encoder` (then
-    `Source.random_encoder` is true and the command keeps its outputs apart).
+    `AnalysedModel.random_encoder` is true and the command keeps its outputs apart).
     """
     path = Path(path)
     config = read_config(path)
     train = TrainConfig.from_dict(config["train"]) if "train" in config else None
     model = load_model_dir(path, allow_random_encoder=allow_random_encoder)
-    return Source(
+    return AnalysedModel(
         path=path,
         model=model,
         backbone=str(config["backbone"]),
         config=str(config.get("config", "tiny")),
-        data=train.data if train else "synthmix",
-        root=Path(train.root) if train and train.root else None,
-        protocol=train.protocol if train else DEFAULT_PROTOCOL,
-        eval_count=train.eval_count if train else 16,
-        eval_size=train.eval_size if train else 128,
+        plan=evaluation_plan(train),
         train=train,
     )
 
@@ -111,7 +111,7 @@ class _Spread:
 
 def _spread(pairs: PairSource, count: int | None) -> Sequence[tuple[np.ndarray, np.ndarray]]:
     if count is not None and count < 1:
-        raise ZooError(f"--per-dataset {count} must be at least 1")
+        raise ZooError(f"--per-set {count} must be at least 1")
     if count is None or count >= len(pairs):
         return pairs
     return _Spread(pairs, count)

@@ -35,7 +35,7 @@ from ..errors import ZooError
 from ..evaluation.evaluate import same_size_batches
 from ..evaluation.inference import restore
 from .figures import Result, colour, marker, pyplot, save_figure, title, write_tables
-from .source import Source
+from .source import AnalysedModel
 
 EPS = 1e-8  # the official script's
 
@@ -82,7 +82,7 @@ class TemperatureProbe:
 
     def take(self) -> dict[str, np.ndarray]:
         """Per layer, each image's log temperature averaged over the layer's calls; then reset."""
-        out = {name: torch.stack(calls).mean(dim=0).float().numpy() for name, calls in self.calls.items()}
+        out = {name: torch.stack(calls).mean(dim=0).float().cpu().numpy() for name, calls in self.calls.items()}
         self.calls.clear()
         return out
 
@@ -129,7 +129,7 @@ def summarise(per_image: pd.DataFrame) -> pd.DataFrame:
 
 
 def analyze_temperature(
-    source: Source, out_dir: Path, data: str | None = None, root: Path | None = None, per_dataset: int | None = None,
+    source: AnalysedModel, out_dir: Path, data: str | None = None, root: Path | None = None, per_dataset: int | None = None,
     progress: ProgressLike | None = None,
 ) -> Result:
     """Per dataset and modulated layer, the distribution of the official temperature statistic; PNG + CSVs."""

@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from .. import defaults
 from ..catalog import list_models, model_info
 from ..errors import ZooError
 from ..models.build import check_build
@@ -66,7 +67,7 @@ class Matrix:
     methods: tuple[str, ...]
     data: tuple[str, ...]
     seeds: tuple[int, ...]
-    config: str = "tiny"
+    config: str = defaults.CONFIG
     settings: dict[str, Any] = field(default_factory=dict)
     description: str = ""
 
@@ -137,7 +138,7 @@ def matrix_from_dict(spec: dict[str, Any], name: str = "matrix", where: str = "m
         methods=tuple(_unique(methods)),
         data=tuple(_unique(str(d) for d in _as_list(spec["data"]))),
         seeds=tuple(_unique(seeds)),
-        config=str(spec.get("config") or "tiny"),
+        config=str(spec.get("config") or defaults.CONFIG),
         settings=dict(settings),
         description=str(spec.get("description") or ""),
     )

@@ -6,7 +6,7 @@ to the results store as one part file.
 
 Restarting is cheap and safe: a cell whose rows are already in the store is skipped; a cell whose
 run finished (and was evaluated) but whose rows never reached the store has its rows ingested from
-`metrics.json`; a run killed mid-training continues from its last checkpoint with `--resume`. Rows
+`metrics.json`; a run killed mid-training continues from its last checkpoint with `--resume-cells`. Rows
 are appended once per cell, after its evaluation, so a killed bench never leaves half a cell in the
 store (with its per-image scores, `images-*.csv`, and learning curve, `curve-*.csv`). Merging shards is taking the union of their store
 folders: point every shard at one shared `--store`, or copy the `part-*.csv`, `images-*.csv` and `curve-*.csv` files
@@ -171,7 +171,7 @@ def run_bench(
     partial = [cell.run_dir(runs_root) for cell, state in planned if state == "partial"]
     if partial and not resume:
         shown = ", ".join(str(p) for p in partial[:4]) + (f" and {len(partial) - 4} more" if len(partial) > 4 else "")
-        raise ZooError(f"{len(partial)} cell(s) were interrupted mid-training ({shown}); continue them with --resume")
+        raise ZooError(f"{len(partial)} cell(s) were interrupted mid-training ({shown}); continue them with --resume-cells")
     report = BenchReport(matrix, [cell for cell, _ in planned])
     total = len(planned)
     task = bar.add_task(f"bench {matrix.name}", total=total)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # torch is imported only when a backbone is built: `zoo model
 Builder = Callable[..., "nn.Module"]
 
 CONFIG_NAMES = ("tiny", "paper")
-SOURCES = ("zoo", "spandrel")
+CODE_ORIGINS = ("zoo", "spandrel")  # whose code builds a backbone: ours, or spandrel's
 FAMILIES = ("cnn", "transformer")
 
 
@@ -111,8 +111,8 @@ class BackboneSpec:
     tag's files and provenance and refuses a tag its card does not list."""
 
     def __post_init__(self) -> None:
-        if self.source not in SOURCES:
-            raise ValueError(f"source must be one of {SOURCES}, got {self.source!r}")
+        if self.source not in CODE_ORIGINS:
+            raise ValueError(f"source must be one of {CODE_ORIGINS}, got {self.source!r}")
         if self.family not in FAMILIES:
             raise ValueError(f"family must be 'cnn' or 'transformer', got {self.family!r}")
         missing = [c for c in CONFIG_NAMES if c not in self.configs]

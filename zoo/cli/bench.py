@@ -11,6 +11,7 @@ from rich.console import Console
 from ..errors import ZooError
 from ..results.store import DEFAULT_STORE
 from . import options
+from .deprecations import deprecated
 from .progress import make_progress
 
 console = Console()
@@ -20,7 +21,10 @@ notes = Console(stderr=True)  # status lines, kept out of a leaderboard printed 
 def bench(
     matrix: Path = typer.Argument(..., help="Matrix YAML: backbones, methods, data, seeds, config, settings."),
     shard: str | None = typer.Option(None, "--shard", help="i/n: run only the cells whose index % n == i-1 (1 <= i <= n)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue cells interrupted mid-training from their last checkpoint."),
+    resume_cells: bool = typer.Option(
+        False, "--resume-cells", help="Continue cells interrupted mid-training from their last checkpoint (finished cells are always skipped).",
+    ),
+    resume: bool = typer.Option(False, "--resume", hidden=True, help="Deprecated: --resume-cells."),
     store: Path = typer.Option(DEFAULT_STORE, "--store", help="Results store folder the rows are appended to."),
     runs: Path | None = typer.Option(None, "--runs", help="Folder of the run directories (default runs/<matrix name>)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List the shard's cells and their state; train nothing."),
@@ -34,7 +38,7 @@ def bench(
 ) -> None:
     """Train and evaluate every cell of a matrix (backbone x method x data x seed) into the results store.
 
-    Finished cells are skipped: a killed bench re-run with --resume neither redoes nor duplicates them.
+    Finished cells are skipped: a killed bench re-run with --resume-cells neither redoes nor duplicates them.
 
     Shards (--shard 1/n ... n/n) share one --store, or their store folders are copied together.
     """
@@ -47,6 +51,9 @@ def bench(
             "zoo bench runs its cells one process at a time; do not start it under torchrun: give each GPU "
             "its own shard (--shard i/n), or train one cell on several GPUs with `torchrun ... -m zoo train`"
         )
+    if resume:
+        deprecated("zoo bench --resume", "zoo bench --resume-cells")
+        resume_cells = True
     spec = load_matrix(matrix)
     part = parse_shard(shard)
     run_time = options.runtime(device, workers, accum, tf32, compile, deterministic)
@@ -59,7 +66,7 @@ def bench(
         return
     with make_progress(progress, console) as bar:
         report = run_bench(
-            spec, runs_root, store, part, resume=resume, progress=bar,
+            spec, runs_root, store, part, resume=resume_cells, progress=bar,
             on_cell=lambda result: bar.console.print(cell_line(result), highlight=False), runtime=run_time, on_note=_note,
         )
     counts: dict[str, int] = {}
@@ -69,7 +76,7 @@ def bench(
     console.print(f"bench {spec.name}{' shard ' + shard if shard else ''}: {summary}; rows in {store}")
     if report.failed:
         names = ", ".join(r.cell.name for r in report.failed)
-        raise ZooError(f"{len(report.failed)} cell(s) failed: {names}; fix the cause and re-run with --resume")
+        raise ZooError(f"{len(report.failed)} cell(s) failed: {names}; fix the cause and re-run with --resume-cells")
 
 
 def _note(line: str) -> None:

@@ -9,7 +9,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .. import defaults
 from ..errors import ZooError
+from .deprecations import deprecated
 from .progress import make_progress
 
 console = Console()
@@ -22,7 +24,8 @@ def synth(
     ctx: typer.Context,
     out: Path = typer.Argument(..., help="Folder to write (see above for what goes where)."),
     domains: str = typer.Option("all", "--domains", help="Comma-separated synthmix domains, or all."),
-    per_domain: int = typer.Option(16, "--per-domain", help="Pairs per domain (procedural backgrounds only)."),
+    per_set: int = typer.Option(16, "--per-set", help="Pairs per domain, each domain being one test set (procedural backgrounds only)."),
+    per_domain: int | None = typer.Option(None, "--per-domain", hidden=True, help="Deprecated: --per-set."),
     seed: int = typer.Option(0, "--seed", help="Same inputs and seed, same bytes; another seed, other rain (and crops)."),
     size: int = typer.Option(128, "--size", help="Image side in pixels (procedural backgrounds only)."),
     split: str = typer.Option("test", "--split", help="train or test (different images)."),
@@ -35,7 +38,7 @@ def synth(
     """Write synthmix pairs to disk, readable by the `paired` and `rain200l` loaders.
 
     Procedural backgrounds (default): OUT/<split>/rain/norain-<i>x2.png and OUT/<split>/norain/norain-<i>.png,
-    --per-domain pairs of each domain at --size, and OUT/<split>/domains.csv.
+    --per-set pairs of each domain at --size, and OUT/<split>/domains.csv.
 
     With --backgrounds DIR, every chosen domain's rain over every cut of every photo in DIR (the whole
     photo, --crop N or --tile N), written as:
@@ -52,6 +55,9 @@ def synth(
     """
     from ..data.synth import DOMAINS, write_synth
 
+    if per_domain is not None:
+        deprecated("zoo data synth --per-domain", "zoo data synth --per-set")
+        per_set = per_domain
     names = list(DOMAINS) if domains.strip() == "all" else [d.strip() for d in domains.split(",") if d.strip()]
     photo_options = {"--crop": crop is not None, "--tile": tile is not None, "--crops": crops != 1, "--centre": centre}
     if backgrounds is not None:
@@ -60,12 +66,12 @@ def synth(
     given = [flag for flag, used in photo_options.items() if used]
     if given:
         raise ZooError(f"{given[0]} cuts your own photos: it needs --backgrounds DIR")
-    if per_domain < 1:
-        raise ZooError(f"--per-domain {per_domain} must be at least 1")
+    if per_set < 1:
+        raise ZooError(f"--per-set {per_set} must be at least 1")
     with make_progress(console=console) as progress:
-        task = progress.add_task("writing synthmix", total=per_domain * len(names))
-        folder = write_synth(out, names, per_domain, seed, size, split, on_image=lambda: progress.advance(task))
-    console.print(f"wrote {per_domain * len(names)} pairs to {folder} (domains listed in {folder / 'domains.csv'})")
+        task = progress.add_task("writing synthmix", total=per_set * len(names))
+        folder = write_synth(out, names, per_set, seed, size, split, on_image=lambda: progress.advance(task))
+    console.print(f"wrote {per_set * len(names)} pairs to {folder} (domains listed in {folder / 'domains.csv'})")
 
 
 def _write_over_backgrounds(
@@ -78,7 +84,7 @@ def _write_over_backgrounds(
     from ..data.synth.folders import combined_folder
     from ..data.synth.over_photos import write_over_backgrounds
 
-    for option, flag in (("per_domain", "--per-domain"), ("size", "--size")):
+    for option, flag in (("per_set", "--per-set"), ("per_domain", "--per-domain"), ("size", "--size")):
         source = ctx.get_parameter_source(option)
         if source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP"):
             raise ZooError(f"{flag} is for procedural backgrounds; with --backgrounds use --crop N, --tile N or whole photos")
@@ -139,7 +145,7 @@ def check(
 def stats(
     root: Path = typer.Argument(..., help="A folder holding one folder per dataset."),
     split: str = typer.Option("test", "--split"),
-    protocol: str = typer.Option("y-matlab", "--protocol", help="Metric protocol (see zoo.evaluation.protocols)."),
+    protocol: str = typer.Option(defaults.PROTOCOL, "--protocol", help="Metric protocol (see zoo.evaluation.protocols)."),
     store: Path | None = typer.Option(None, "--store", help="Also record the 'no derain' rows in this results store."),
     allow_partial: bool = typer.Option(False, "--allow-partial", help="Accept datasets with fewer pairs than expected."),
 ) -> None:

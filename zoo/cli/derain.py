@@ -12,9 +12,12 @@ from rich.markup import escape
 from .._atomic import ensure_folder
 from ..errors import ZooError
 from . import options
+from .deprecations import deprecated
 from .progress import make_progress
 
 if TYPE_CHECKING:
+    from torch import nn
+
     from ..models.onnx_session import OnnxModel
 
 console = Console()
@@ -60,60 +63,136 @@ def _outputs(files: list[Path], out: Path) -> list[Path]:
     return targets
 
 
+def _prefixed(model: str) -> bool:
+    """Whether `model` is a Hub repository or a model folder spelled with its prefix (hf-hub:, local-dir:)."""
+    from ..models.factory import LOCAL_DIR_PREFIX
+    from ..models.pretrained import HF_HUB_PREFIX
+
+    return model.startswith((HF_HUB_PREFIX, LOCAL_DIR_PREFIX))
+
+
+def _names_model(text: str) -> bool:
+    """Whether the first argument is the model rather than a photo: a pretrained tag, a prefixed name, a
+    folder holding config.json (a run or model folder), or any file or missing name without an image suffix.
+
+    An image file or a folder of images is the old `zoo derain IMAGES...` with the default model."""
+    from ..data.images import is_image_file
+    from ..models.files import CONFIG_FILE
+    from ..models.pretrained import list_pretrained
+
+    path = Path(text)
+    if _prefixed(text) or text in list_pretrained():
+        return True
+    if path.is_dir():
+        return (path / CONFIG_FILE).is_file()
+    return not is_image_file(path)
+
+
+def _model_and_images(
+    model: str | None, images: list[Path], model_option: str | None, engine: str
+) -> tuple[str | None, list[Path]]:
+    """(MODEL, IMAGES) from the command line; the old spellings keep working for one release, each with a note.
+
+    With `--model M` every positional is an image. Without it, a first positional that is a photo or a folder
+    of photos means the old default: brn.official_baseline derains every positional.
+    """
+    from ..models.pretrained import DEFAULT_DERAIN_TAG
+
+    positionals = ([Path(model)] if model is not None else []) + images
+    if model_option is not None:
+        deprecated("zoo derain IMAGES --model M", "zoo derain M IMAGES")
+        return model_option, positionals
+    if model is None or _names_model(model):
+        return model, images
+    if engine == "onnxruntime":
+        raise ZooError("--engine onnxruntime needs MODEL, an .onnx file written by `zoo export`: zoo derain FILE.onnx IMAGES... --engine onnxruntime")
+    shown = f"{positionals[0]}{' ...' if len(positionals) > 1 else ''}"
+    deprecated(f"zoo derain {shown}", f"zoo derain {DEFAULT_DERAIN_TAG} {shown}")
+    console.print(f"no model given: using {DEFAULT_DERAIN_TAG}, {_tag_line(DEFAULT_DERAIN_TAG)}", highlight=False)
+    return DEFAULT_DERAIN_TAG, positionals
+
+
 def _check_model_name(model: str) -> None:
-    if model.startswith(("hf-hub:", "local-dir:")) or "." in model:
+    """Refuse, before any image is read or model loaded, a MODEL that names no weights PyTorch can run."""
+    path = Path(model)
+    if _prefixed(model) or path.is_dir() or (path.is_file() and path.suffix.lower() != ".onnx"):
         return
+    if path.is_file():
+        raise ZooError(f"{model} is an ONNX graph: run it with --engine onnxruntime")
+    from ..models.convert.external import SUFFIXES
+
+    if "/" in model or "\\" in model or path.suffix.lower() in (*SUFFIXES, ".onnx"):
+        hub = " (a Hub repository is hf-hub:ORG/REPO)" if "/" in model and not path.suffix else ""
+        raise ZooError(f"{model}: no such file or folder{hub}")
+    if "." in model:
+        return  # a pretrained tag: an unknown one is named by the table's own error
     from ..models.pretrained import list_pretrained
 
     tags = list_pretrained(f"{model}.*")
     hint = f"published: {', '.join(tags)}" if tags else "`zoo pull` lists none for it yet"
     raise ZooError(
-        f"--model {model} is an untrained architecture; name published weights ({hint}), "
-        f"hf-hub:ORG/REPO, or a model folder as local-dir:PATH"
+        f"{model} is an untrained architecture; name published weights ({hint}), "
+        f"a run or model folder, a checkpoint file, or hf-hub:ORG/REPO"
     )
 
 
+def _torch_model(model: str, allow_random_encoder: bool) -> nn.Module:
+    """MODEL as a PyTorch module: a checkpoint file converted as `zoo convert` converts it, a folder loaded
+    as `local-dir:` loads it, anything else by name (`zoo.create_model`)."""
+    from ..models.factory import LOCAL_DIR_PREFIX, create_model
+
+    path = Path(model)
+    if not _prefixed(model) and path.is_file():
+        from ..evaluation.evaluate_file import load_checkpoint
+
+        return load_checkpoint(path)[0]
+    name = f"{LOCAL_DIR_PREFIX}{model}" if not _prefixed(model) and path.is_dir() else model
+    return create_model(name, allow_random_encoder=allow_random_encoder)
+
+
 def derain(
-    images: list[Path] = typer.Argument(None, help="Image files or folders of images.", show_default=False),
-    model: str | None = typer.Option(
-        None, "--model", "-m", show_default=False,
-        help="A pretrained tag (brn.coic_synthmix), hf-hub:ORG/REPO or local-dir:PATH; default: "
-        "brn.official_baseline, which ships with coic-zoo and works offline.",
+    model: str | None = typer.Argument(
+        None, metavar="MODEL", show_default=False,
+        help="A pretrained tag (brn.official_baseline ships with coic-zoo and works offline; --list shows them all), "
+        "a run or model folder, a checkpoint file (.pth, .ckpt, .safetensors; with --engine onnxruntime an .onnx file), "
+        "hf-hub:ORG/REPO or local-dir:PATH.",
+    ),
+    images: list[Path] = typer.Argument(None, metavar="IMAGES", help="Image files or folders of images.", show_default=False),
+    model_option: str | None = typer.Option(
+        None, "--model", "-m", hidden=True, show_default=False, help="Deprecated: name the model first, `zoo derain MODEL IMAGES...`.",
     ),
     list_tags: bool = typer.Option(False, "--list", help="List the pretrained tags, offline or needing a download; derain nothing."),
     out: Path = typer.Option(Path("derained"), "--out", "-o", help="Folder for the restored PNGs."),
-    tile: int | None = typer.Option(None, "--tile", min=16, help="Process large images in N x N tiles (saves memory)."),
-    overlap: int = typer.Option(32, "--overlap", min=0, help="Overlap of neighbouring tiles, in pixels."),
+    tile: int | None = typer.Option(
+        None, "--tile", min=16, help="Process large images in N x N tiles (saves memory). Default: whole images, the best "
+        "output; `zoo evaluate` instead tiles as each backbone's official evaluation does (512, IDT 128, overlap 0), so its "
+        "scores compare with the papers'.",
+    ),
+    overlap: int = typer.Option(32, "--overlap", min=0, help="Overlap of neighbouring tiles, in pixels (blended, so no seams show)."),
     device: str = options.DEVICE,
     allow_random_encoder: bool = options.ALLOW_RANDOM_ENCODER,
     engine: str = typer.Option(
-        "torch", "--engine", help="torch, or onnxruntime: --model is then an .onnx file from `zoo export`, run on the CPU "
+        "torch", "--engine", help="torch, or onnxruntime: MODEL is then an .onnx file from `zoo export`, run on the CPU "
         "(with --tile, a CoIC graph computes z from each tile, not once from the whole image)."
     ),
     score: list[str] = typer.Option(
         [], "--score", help="Print a no-reference score of each output and input: niqe, piqe or entropy (repeatable; needs coic-zoo\\[iqa])."
     ),
 ) -> None:
-    """Derain photos with a pretrained or local model; writes one PNG per input."""
+    """Derain photos with a pretrained or local model: `zoo derain MODEL IMAGES...` writes one PNG per input."""
     import torch
 
     from ..data.images import read_photo, write_png
     from ..evaluation.devices import resolve_device
     from ..evaluation.inference import restore
     from ..models.checkpoint import has_random_encoder
-    from ..models.factory import create_model
-    from ..models.pretrained import DEFAULT_DERAIN_TAG
 
     if list_tags:
         _print_tags()
         return
-    if not images:
-        raise ZooError("name one or more photos or folders of photos to derain (or pass --list to see the models)")
-    if model is None and engine == "onnxruntime":
-        raise ZooError("--engine onnxruntime needs --model FILE.onnx, a graph written by `zoo export`")
-    if model is None:
-        model = DEFAULT_DERAIN_TAG
-        console.print(f"no --model given: using {model}, {_tag_line(model)}", highlight=False)
+    model, images = _model_and_images(model, list(images or []), model_option, engine)
+    if model is None or not images:
+        raise ZooError("name the model, then one or more photos or folders of photos: zoo derain MODEL IMAGES... (--list shows the models)")
     files = _expand(images)
     if out.exists() and not out.is_dir():
         raise ZooError(f"--out {out} is a file; pass a folder for the restored PNGs")
@@ -125,7 +204,7 @@ def derain(
         raise ZooError(f"--overlap {overlap} must be at least 0 and smaller than --tile {tile}")
     scoring = _scoring(score)  # before the model loads: a missing extra fails at once
     dev = resolve_device(device)  # before any download: a wrong --device fails at once
-    net = onnx_net if onnx_net is not None else create_model(model, allow_random_encoder=allow_random_encoder).eval().to(dev)
+    net = onnx_net if onnx_net is not None else _torch_model(model, allow_random_encoder).eval().to(dev)
     if onnx_net is None and has_random_encoder(net):
         console.print(f"note: {model} has no trained encoder; these outputs use a random one and will not repeat", highlight=False)
     ensure_folder(out)
@@ -190,7 +269,7 @@ def _print_tags() -> None:
     from ..models.official import is_converted
     from ..models.pretrained import list_pretrained, pretrained_cfg
 
-    table = Table(title="pretrained models for `zoo derain --model TAG`")
+    table = Table(title="pretrained models for `zoo derain TAG IMAGES...`")
     table.add_column("tag", no_wrap=True)
     table.add_column("method", no_wrap=True)
     table.add_column("trained on")

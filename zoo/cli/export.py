@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from .. import defaults
 from .._atomic import ensure_folder, human_bytes
 from ..errors import ZooError
 from .progress import make_progress
@@ -37,14 +38,14 @@ def export(
         None, "--opset", min=7, help="ONNX opset (default: torch's exporter's; CoIC needs 18 or later for its antialiased resize)."
     ),
     coic: bool = typer.Option(False, "--coic", help="With a backbone name: build it with CoIC."),
-    config: str = typer.Option("tiny", "--config", help="With a backbone name: tiny or paper."),
+    config: str = typer.Option(defaults.CONFIG, "--config", help="With a backbone name: tiny or paper."),
 ) -> None:
     """Export a model to ONNX: a 1 x 3 x H x W image in [0, 1] in, the derained image out (not clamped).
 
     The batch is fixed to 1: CoIC's per-instance convolutions fold the batch into the group count of
     one convolution, a static attribute in ONNX. For a CoIC model the encoder is inside the graph, so
     z is computed from the whole input as in PyTorch. The graph is checked with onnxruntime against
-    PyTorch before it is written. Run it with `zoo derain --engine onnxruntime --model FILE.onnx`.
+    PyTorch before it is written. Run it with `zoo derain FILE.onnx IMAGES... --engine onnxruntime`.
     """
     from ..models.export import export_onnx, parse_size, require_export
     from ..models.factory import create_model

@@ -8,14 +8,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..errors import ZooError
 from . import options
 
 console = Console()
 
 
-def push(
+def push_command(
     run_dir: Path = typer.Argument(
-        ..., help="Run or model folder (config.json + model.safetensors [+ encoder.safetensors])."
+        ..., metavar="RUN", help="Run or model folder (config.json + model.safetensors [+ encoder.safetensors])."
     ),
     repo: str = typer.Option(..., "--repo", "-r", help="Hub repository ORG/NAME, e.g. coic-zoo/brn.coic_synthmix."),
     private: bool = typer.Option(False, "--private", help="Create the repository as private."),
@@ -29,8 +30,13 @@ def push(
     console.print(f"pushed {run_dir} -> {url}; load it with zoo.create_model('hf-hub:{repo}')", highlight=False)
 
 
-def pull(
-    model_id: str = typer.Argument(..., help="Pretrained tag (brn.coic_synthmix), ORG/REPO or hf-hub:ORG/REPO."),
+def pull_command(
+    model_id: str | None = typer.Argument(
+        None, metavar="REPO", show_default=False, help="Pretrained tag (brn.coic_synthmix), ORG/REPO or hf-hub:ORG/REPO.",
+    ),
+    repo: str | None = typer.Option(
+        None, "--repo", "-r", show_default=False, help="The same as REPO, spelled as `zoo push` takes it; give one of the two.",
+    ),
     revision: str | None = typer.Option(
         None, "--revision", help="Branch, tag or commit (default: main or the table's pin)."
     ),
@@ -44,6 +50,7 @@ def pull(
     from ..models.packaged import packaged_folder
     from ..models.pretrained import pretrained_cfg
 
+    model_id = _one_repo(model_id, repo)
     entry = None if model_id.startswith("hf-hub:") or "/" in model_id else pretrained_cfg(model_id)
     if entry is not None and entry.where == "packaged":  # ships with coic-zoo: nothing to download
         folder = packaged_folder(entry)
@@ -65,6 +72,15 @@ def pull(
     console.print(f"{where} {folder}; load it with zoo.create_model('{_load_name(model_id)}')", highlight=False)
 
 
+def _one_repo(positional: str | None, option: str | None) -> str:
+    """The repository `zoo pull` fetches, named as REPO or as --repo/-r REPO (the spelling `zoo push` takes), not both."""
+    if positional is not None and option is not None:
+        raise ZooError(f"name the repository once, as REPO or as --repo REPO, not both ({positional} and --repo {option})")
+    if positional is None and option is None:
+        raise ZooError("name the model to download: zoo pull REPO (a pretrained tag, ORG/REPO or hf-hub:ORG/REPO), or --repo REPO")
+    return positional if positional is not None else str(option)
+
+
 def _load_name(model_id: str) -> str:
     if model_id.startswith("hf-hub:") or "/" not in model_id:
         return model_id
@@ -72,5 +88,5 @@ def _load_name(model_id: str) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("push")(push)
-    app.command("pull")(pull)
+    app.command("push")(push_command)
+    app.command("pull")(pull_command)

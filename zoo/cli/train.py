@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
+from .. import defaults
 from ..errors import ZooError
 from . import options
+from .deprecations import deprecated
 from .progress import make_progress
+
+if TYPE_CHECKING:
+    from ..training.config import TrainConfig
 
 console = Console()
 
@@ -18,8 +24,8 @@ def train(
     ctx: typer.Context,
     backbone: str = typer.Argument(..., help="Registered backbone, e.g. brn (see `zoo models`)."),
     coic: bool = typer.Option(True, "--coic/--no-coic", help="Train with CoIC (default) or the plain baseline."),
-    config: str = typer.Option("tiny", "--config", help="tiny (CPU) or paper (the published model)."),
-    data: str = typer.Option("synthmix", "--data", help="synthmix, mix5, mix5+spa or names like rain200l,ddn\\[:weight]."),
+    config: str = typer.Option(defaults.CONFIG, "--config", help="tiny (CPU) or paper (the published model)."),
+    data: str = typer.Option(defaults.DATA, "--data", help="synthmix, mix5, mix5+spa or names like rain200l,ddn\\[:weight]."),
     root: Path | None = typer.Option(None, "--root", help="Folder holding one folder per real dataset."),
     dataset_root: list[str] = typer.Option([], "--dataset-root", help="NAME=DIR: where one dataset lives, overriding --root."),
     allow_partial: bool = typer.Option(False, "--allow-partial", help="Accept datasets with fewer images than expected (warns)."),
@@ -28,11 +34,11 @@ def train(
     batch: int | None = typer.Option(None, "--batch", help="Global batch size."),
     crop: int | None = typer.Option(None, "--crop", help="Training patch size."),
     seed: int = typer.Option(0, "--seed"),
-    out: Path | None = typer.Option(None, "--out", help="Run directory (default runs/<backbone>-<config>-<data>-<method>-s<seed>)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Run directory (default runs/<backbone>-<config>-<data>-<method>-s<seed>)."),
     resume: Path | None = typer.Option(None, "--resume", help="Continue the run in this directory from its last checkpoint."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Start over in an existing run directory."),
     precision: str = typer.Option("fp32", "--precision", help="fp32, bf16 (autocast) or fp16 (autocast + gradient scaler)."),
-    bf16: bool = typer.Option(False, "--bf16", help="Same as --precision bf16."),
+    bf16: bool = typer.Option(False, "--bf16", hidden=True, help="Deprecated: --precision bf16."),
     channels_last: bool = typer.Option(False, "--channels-last", help="channels_last memory format."),
     device: str = options.DEVICE,
     workers: int | None = options.WORKERS,
@@ -52,16 +58,20 @@ def train(
 ) -> None:
     """Train a backbone (with CoIC by default), then evaluate it on every test set of its data."""
     from ..training import TrainConfig, Trainer, evaluate_run
+    from ..training.evaluate_run import TrainedRun
 
     if batch is not None and batch < 1:
         raise ZooError(f"--batch {batch} must be at least 1")
     if bf16 and precision not in ("fp32", "bf16"):
         raise ZooError(f"--bf16 contradicts --precision {precision}; pass one of them")
+    if bf16:
+        deprecated("zoo train --bf16", "zoo train --precision bf16")
+        precision = "bf16"
     run_time = options.runtime(device, workers, accum, tf32, compile, deterministic)
     if resume is not None:
         given = {
             "coic": coic, "config": config, "data": data, "root": str(root) if root else None, "seed": seed,
-            "stage1_iters": stage1_iters, "batch": batch, "crop": crop, "precision": "bf16" if bf16 else precision,
+            "stage1_iters": stage1_iters, "batch": batch, "crop": crop, "precision": precision,
             "channels_last": channels_last, "ema": ema, "allow_partial": allow_partial,
             "dataset_roots": _dataset_roots(dataset_root), "negatives": negatives,
             "init": str(init) if init else None,
@@ -74,7 +84,7 @@ def train(
     else:
         cfg = TrainConfig(
             backbone=backbone, coic=coic, config=config, data=data, root=str(root) if root else None, seed=seed,
-            iters=iters, stage1_iters=stage1_iters, batch=batch, crop=crop, precision="bf16" if bf16 else precision,
+            iters=iters, stage1_iters=stage1_iters, batch=batch, crop=crop, precision=precision,
             channels_last=channels_last, ema=ema, allow_partial=allow_partial, dataset_roots=_dataset_roots(dataset_root),
             negatives=negatives, init=str(init) if init else None, eval_every=eval_every,
         ).with_settings(settings)
@@ -94,8 +104,9 @@ def train(
         if trainer.dist.main:
             console.print(f"trained in {trainer.wall_time:.0f} s of compute; weights in {trainer.run_dir}")
             if evaluate:
-                evaluate_run(trainer.run_dir, on_set=_announce, device=str(trainer.device))
-                print_table(trainer.run_dir)
+                held = TrainedRun(cfg, trainer.run_record, trainer.export_model())  # nothing is read back from the folder
+                metrics = evaluate_run(trainer.run_dir, on_set=_announce, device=str(trainer.device), trained=held)
+                print_table(trainer.run_dir, metrics, cfg)
     finally:
         trainer.close()
 
@@ -160,7 +171,11 @@ def evaluate_cmd(
     allow_random_encoder: bool = options.ALLOW_RANDOM_ENCODER,
 ) -> None:
     """Re-evaluate a run and print its table (with the baseline column when a baseline run is beside it), or
-    evaluate a checkpoint file directly (converted on the fly as `zoo convert` would)."""
+    evaluate a checkpoint file directly (converted on the fly as `zoo convert` would).
+
+    Tiling: images larger than the backbone's official test tile are restored in tiles as its official evaluation does (512 pixels, IDT 128, overlap 0; a run's `--set eval_tile=N` overrides it), so scores compare with the papers'.
+
+    `zoo derain` differs on purpose: it restores whole images unless --tile N, and then blends overlapping tiles."""
     if run_dir.is_file():
         from .evaluate_file import evaluate_file
 
@@ -181,16 +196,17 @@ def _announce(name: str, n_images: int) -> None:
     console.print(f"evaluating {name} ({n_images} images)", style="dim")
 
 
-def print_table(run_dir: Path, metrics: dict | None = None) -> None:
-    """The run's per-dataset table (of `metrics`, default its `metrics.json`); with a matching baseline
-    beside it, a CoIC-minus-baseline column from the baseline's evaluation of the same kind."""
+def print_table(run_dir: Path, metrics: dict | None = None, cfg: TrainConfig | None = None) -> None:
+    """The run's per-dataset table (of `metrics`, default its `metrics.json`; settings `cfg`, default its
+    config.json); with a matching baseline beside it, a CoIC-minus-baseline column from the baseline's
+    evaluation of the same kind."""
     from rich.table import Table
 
     from ..evaluation.metric_table import format_value as fmt
     from ..models.checkpoint import read_metrics
     from ..training.runs import find_baseline, run_config
 
-    cfg = run_config(run_dir)
+    cfg = cfg if cfg is not None else run_config(run_dir)
     metrics = metrics if metrics is not None else read_metrics(run_dir)
     if metrics is None:
         console.print(f"{run_dir}: not evaluated yet; run `zoo evaluate {run_dir}`")

@@ -1,6 +1,6 @@
 """What a model costs: multiply-accumulates (torch's own FLOP counter, not thop, which misses ops),
-parameters (deployed: backbone, modulation MLPs, encoder), CPU time and peak allocated memory of one
-forward pass.
+parameters (deployed: backbone, modulation MLPs, encoder), time on the model's device (the CPU for the
+leaderboard's cost columns) and peak allocated CPU memory of one forward pass.
 
 MACs are reported, labelled as MACs, for one 3 x S x S input; GFLOPs would be twice that. The
 literature's convention, used by the leaderboard's cost columns, is S = 256 (`MACS_SIZE`); the
@@ -17,6 +17,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ..coic.model import CoICModel
 from ..coic.modulation import modulation_parameters
+from .devices import synchronize
 
 MACS_SIZE = 256
 ROW_MACS_SIZE = 128
@@ -30,12 +31,18 @@ def count_macs(model: nn.Module, size: int = ROW_MACS_SIZE) -> int | None:
     try:
         counter = FlopCounterMode(display=False)
         with counter:
-            model(torch.rand(1, 3, size, size))
+            model(torch.rand(1, 3, size, size, device=_device_of(model)))
         return int(counter.get_total_flops() // 2)
     except Exception:  # a backbone whose ops the counter does not support: report "unknown"
         return None
     finally:
         model.train(was_training)
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    """Where the model's weights are: its inputs are made there (a model without weights runs on the CPU)."""
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
 
 
 def _count(parameters) -> int:
@@ -57,14 +64,18 @@ def parameter_counts(model: nn.Module) -> dict[str, int]:
 
 @torch.inference_mode()
 def time_per_image(model: nn.Module, size: int, repeats: int = 5, warmup: int = 2, seed: int = 0) -> list[float]:
-    """Seconds of each of `repeats` forward passes on one 3 x size x size image, after `warmup` passes."""
-    image = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(seed))
+    """Seconds of each of `repeats` forward passes on one 3 x size x size image, after `warmup` passes,
+    on the model's device; a GPU's queued kernels are waited for, so each time is work done, not launched."""
+    device = _device_of(model)
+    image = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(seed)).to(device)
     for _ in range(warmup):
         model(image)
     times = []
     for _ in range(repeats):
+        synchronize(device)
         start = time.perf_counter()
         model(image)
+        synchronize(device)
         times.append(time.perf_counter() - start)
     return times
 

@@ -255,7 +255,7 @@ register_pretrained(
         # What the conversion on first use writes, byte for byte (conversion is deterministic; the config
         # names the official file, brn_model.pth: converted from a copy named otherwise it differs there only).
         files={
-            CONFIG_FILE: "2a4594d036ef7b17e21599a6b3b2fa72c265e195bb8e684a393af8995285d0ea",
+            CONFIG_FILE: "fe2870a2f1273b4a452a1ec5c26d3e362f2757524bf57c001b65ac9c7aec3bf8",
             MODEL_FILE: "0d03ebc37893cdc9309359f0bc5bfb225e6bb5d73534f83bb39ce63ae6294550",
         },
         config="paper",

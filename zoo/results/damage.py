@@ -6,7 +6,7 @@ file is text (UTF-8, no NUL bytes), ends with a newline (every writer of the sto
 so; a cut file does not), has a header of known columns with the required ones among them, and
 every line has as many fields as the header; otherwise `DamagedFile` names it and says why.
 
-`skipping_damaged()` marks a block (a `zoo leaderboard --skip-damaged`, a `zoo bench --resume`)
+`skipping_damaged()` marks a block (a `zoo leaderboard --skip-damaged`, a `zoo bench --resume-cells`)
 whose store reads leave damaged files out; the list it yields names each file left out.
 """
 

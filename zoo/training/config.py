@@ -71,7 +71,7 @@ def parse_value(raw: str) -> Any:
 class TrainConfig:
     backbone: str
     coic: bool = True
-    config: str = defaults.CONFIG
+    config: str = defaults.CONFIG  # the backbone configuration name (tiny | paper): `--config`, the results column `config`
     data: str = defaults.DATA
     root: str | None = None
     seed: int = 0

@@ -212,7 +212,7 @@ def convert_external(src: str | Path, out: str | Path, backbone: str | None = No
             "file": Path(src).name,
             "repo": arch.code,
             "architecture": f"{arch.arch_id} ({arch.cls}, {arch.package})",
-            "licence": arch.license,
+            "license": arch.license,
             "note": "converted by `zoo convert`; the weights keep the licence of their publisher",
         },
         "license": arch.license,

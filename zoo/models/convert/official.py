@@ -140,7 +140,7 @@ def convert_official(
             "kind": f"official_{kind}",
             "file": Path(src).name,
             "repo": "Schizophreni/CoIC",
-            "licence": "MIT",
+            "license": "MIT",
             "note": (
                 "converted by `zoo convert`; the official encoder weights are not included"
                 if coic and encoder is None

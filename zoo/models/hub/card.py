@@ -93,7 +93,8 @@ def build_model_card(run_dir: str | Path, repo_id: str | None = None) -> Any:
                 train_data = [candidate]
                 break
     datasets = sorted({d for text in train_data for d in _datasets(text)})
-    license_id = str(cfg.license if cfg else config.get("license") or source.get("licence") or "mit").lower()
+    # `licence` is how model folders written before 2026-12-07 spelled the key; `license` everywhere since
+    license_id = str(cfg.license if cfg else config.get("license") or source.get("license") or source.get("licence") or "mit").lower()
     name = repo_id.split("/")[-1] if repo_id else str(next((r["run"] for r in rows if r.get("run")), run_dir.name))
     results = eval_results(rows)
     metrics = sorted({str(r["metric"]).lower() for r in rows if _usable(r)})
