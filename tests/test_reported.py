@@ -201,3 +201,18 @@ def test_gain_bars_are_the_tables_intervals() -> None:
     rows = pd.DataFrame({"mean": [0.10, -0.20, 0.30], "ci_low": [0.02, -0.50, None], "ci_high": [0.25, 0.05, None]})
     below, above = _interval_bars(rows)
     assert below == pytest.approx([0.08, 0.30, 0.0]) and above == pytest.approx([0.15, 0.25, 0.0])
+
+
+def test_source_all_shows_boards_then_field_tables(monkeypatch, capsys, tmp_path: Path) -> None:
+    """`--source all` in markdown: the measured boards, then the reported numbers as field tables (not as
+    one single-column board per source and training set)."""
+    folder = _reported(tmp_path, MIXED)
+    ResultsStore(tmp_path / "store").append([
+        make_row(run=f"brn-{method}", backbone="brn", config="tiny", method=method, train_data="synthmix", eval_dataset="heavy",
+                 metric="psnr", protocol="y-matlab", value=20.0 + (method == "coic"), n_images=4, iterations=5, seed=0, source="measured")
+        for method in ("baseline", "coic")
+    ])
+    args = ["leaderboard", "--store", str(tmp_path / "store"), "--source", "all", "--reported", str(folder), "--format", "md"]
+    code, out, _ = run_cli(args, monkeypatch, capsys)
+    assert code == 0 and out.index("## PSNR (dB), measured: trained on synthmix") < out.index("# The field's published deraining numbers")
+    assert "reported: trained on" not in out and "## rain200h" in out and "## did" in out

@@ -17,6 +17,7 @@ console = Console()
 notes = Console(stderr=True)  # status lines, kept out of a leaderboard printed to stdout
 SCORES, MODEL_COST, RUN_COST = "scores", "model-cost", "run-cost"
 VIEWS = (SCORES, MODEL_COST, RUN_COST)
+FIELD_FORMATS = ("html", "md", "table")  # formats that show reported numbers as field tables beside the boards
 
 
 def leaderboard(
@@ -124,14 +125,16 @@ def _board(
         lb = Leaderboard([], metric, reported, source, 0, origin=f"the reported numbers in `{reported}`")
     else:
         store = store if store is not None else DEFAULT_STORE
-        shown = "measured" if fmt == "html" else source  # a page shows the reported numbers as field tables, not boards
+        # a page, a markdown file or the terminal shows reported numbers as field tables (one per test set), not boards
+        shown = "measured" if fmt in FIELD_FORMATS else source
         lb = build(store, metric=metric, datasets=dataset, source=shown, protocol=protocol, backbones=backbone, reported=reported)
     lb.skipped = list(skipped)
+    field = _field_section(source, dataset, protocol, backbone, reported, fmt)
     command = command_line(store, fmt, out, metric, dataset, source, protocol, backbone, reported, plot_path) + (" --with-costs" if costs else "") + (
         f" --at-iteration {at_iteration}" if at_iteration is not None else ""
     ) + (" --skip-damaged" if skipped else "")
     if out is not None:
-        write(lb, fmt, out, command, _field_section(source, dataset, protocol, backbone, reported, fmt))
+        write(lb, fmt, out, command, field)
         notes.print(f"wrote {out}")
     elif fmt == "table":
         from rich.measure import Measurement
@@ -145,8 +148,13 @@ def _board(
                     f"note: the table needs {need} columns and was cut to {shown.width}; widen the terminal, "
                     "pick test sets with --dataset, or use --format md", style="yellow",
                 )
+        if field:
+            from ..results.field import rich_tables as field_tables
+
+            for table in field_tables(field):
+                shown.print(table)
     else:
-        typer.echo(page(lb, fmt, command, _field_section(source, dataset, protocol, backbone, reported, fmt)), nl=False)
+        typer.echo(page(lb, fmt, command, field), nl=False)
     if costs:
         _model_cost_view(store, backbone, "md" if out is not None and fmt == "md" else fmt, out, append=out is not None, measure=measure_costs)
     if plot_path is not None:
@@ -178,10 +186,10 @@ def _reported_rows(protocol: str | None, backbone: list[str], reported: Path) ->
 
 
 def _field_section(source: str, dataset: list[str], protocol: str | None, backbone: list[str], reported: Path, fmt: str) -> list[Any]:
-    """The field tables an HTML page shows beside the boards: none for measured-only pages."""
+    """The field tables shown after the boards with `--source all` (HTML, markdown, terminal): none for measured ones."""
     from ..results.field import field_tables
 
-    if fmt != "html" or source == "measured":
+    if fmt not in FIELD_FORMATS or source == "measured":
         return []
     table = _reported_rows(protocol, backbone, reported)
     if dataset:  # a page of some test sets shows the reported numbers of those it has, if any

@@ -10,6 +10,7 @@ from pathlib import Path
 from .._atomic import atomic_write_text
 from .boards import DEFAULT_REPORTED, GAIN, Leaderboard, build
 from .field import FieldTable
+from .field import to_markdown as field_markdown
 from .html import gain_figure, to_page
 from .plot import plot
 from .render import render
@@ -59,11 +60,14 @@ def generated_line(lb: Leaderboard, command: str) -> str:
 
 
 def page(lb: Leaderboard, fmt: str, command: str, field: Sequence[FieldTable] = ()) -> str:
-    """The text of a leaderboard file; HTML is the self-contained page of `html`, with its figure and
-    `field` (the reported numbers per test set) beside the boards."""
+    """The text of a leaderboard file; HTML is the self-contained page of `html`, with its figure. `field`
+    (the reported numbers per test set) follows the boards in HTML and markdown."""
     if fmt == "html":
         return to_page(lb, generated_line(lb, command), command, gain_figure(lb), field)
-    return render(lb, fmt, generated_line(lb, command) if fmt != "csv" else None)
+    text = render(lb, fmt, generated_line(lb, command) if fmt != "csv" else None)
+    if field and fmt == "md":
+        text = text.rstrip("\n") + "\n\n" + field_markdown(list(field))
+    return text
 
 
 def write(lb: Leaderboard, fmt: str, out: Path, command: str | None = None, field: Sequence[FieldTable] = ()) -> Path:
