@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .. import defaults
 from ..errors import UnknownNameError
 
 if TYPE_CHECKING:  # torch is imported only when a backbone is built: `zoo models` never needs it
@@ -127,7 +128,7 @@ class BackboneSpec:
             )
         return dict(self.configs[name])
 
-    def build(self, config: str = "tiny", **overrides: Any) -> nn.Module:
+    def build(self, config: str = defaults.CONFIG, **overrides: Any) -> nn.Module:
         """Build the plain backbone of config `config`, with keyword `overrides` on top."""
         kwargs = self.config(config)
         kwargs.update({key: value for key, value in overrides.items() if value is not None})

@@ -199,7 +199,6 @@ def _field_section(source: str, dataset: list[str], protocol: str | None, backbo
 
 def _field(dataset: list[str], protocol: str | None, backbone: list[str], reported: Path, fmt: str, out: Path | None) -> None:
     """`--source reported`: per test set, every published number, ranked within its protocol (`results.field`)."""
-    from .._atomic import atomic_write_text
     from ..results import field
     from ..results.generated import command_line, stamp
 
@@ -218,18 +217,13 @@ def _field(dataset: list[str], protocol: str | None, backbone: list[str], report
         text = field.to_text(tables, generated)
     else:
         text = field.to_markdown(tables, generated)
-    if out is None:
-        typer.echo(text, nl=False)
-    else:
-        atomic_write_text(out, text)
-        notes.print(f"wrote {out}")
+    _emit(text, out)
 
 
 def _model_index(
     store: Path | None, dataset: list[str], source: str, protocol: str | None, backbone: list[str], reported: Path, out: Path | None,
 ) -> None:
     """`--format model-index`: the rows as Hugging Face model-index YAML, protocol in every metric name."""
-    from .._atomic import atomic_write_text
     from ..results.boards import load_table
     from ..results.generated import command_line, stamp
     from ..results.model_index import to_yaml
@@ -248,11 +242,18 @@ def _model_index(
             table = table[table[column].astype(str).isin(wanted)]
     command = command_line(store, "model-index", out, "psnr", dataset, source, protocol, backbone, reported)
     text = to_yaml(table, stamp(command, where))
+    _emit(text, out)
+
+
+def _emit(text: str, out: Path | None) -> None:
+    """`text` to stdout, or written atomically to `out` with one status line on stderr."""
+    from .._atomic import atomic_write_text
+
     if out is None:
         typer.echo(text, nl=False)
-    else:
-        atomic_write_text(out, text)
-        notes.print(f"wrote {out}")
+        return
+    atomic_write_text(out, text)
+    notes.print(f"wrote {out}")
 
 
 def _wide_console() -> Console:
@@ -263,7 +264,6 @@ def _wide_console() -> Console:
 def _cost_view(store: Path, backbones: list[str], fmt: str, out: Path | None, skipped: list[str] | None = None) -> None:
     import shlex
 
-    from .._atomic import atomic_write_text
     from ..results.costs import cost_table, render_costs, rich_table
 
     runs = cost_table(store, backbones)
@@ -278,11 +278,7 @@ def _cost_view(store: Path, backbones: list[str], fmt: str, out: Path | None, sk
     if skipped:
         generated += f" Left out {len(skipped)} damaged store file(s): {'; '.join(s.removeprefix('skipped ') for s in skipped)}."
     text = render_costs(runs, fmt, generated if fmt in ("md", "html") else None)
-    if out is None:
-        typer.echo(text, nl=False)
-    else:
-        atomic_write_text(out, text)
-        notes.print(f"wrote {out}")
+    _emit(text, out)
 
 
 def _model_cost_view(
@@ -292,7 +288,6 @@ def _model_cost_view(
 
     Read from the store's model-costs.csv (the packaged copy's without --store), so a regenerated
     table is the same file; `measure` runs every model now and stores what it measured."""
-    from .._atomic import atomic_write_text
     from ..results.costs import model_costs, render_model_costs, save_model_costs, stored_model_costs
 
     if measure:
@@ -306,13 +301,9 @@ def _model_cost_view(
     else:
         found = stored_model_costs(store, backbones)
     text = render_model_costs(found, fmt)
-    if out is None:
-        typer.echo(text, nl=False)
-        return
-    if append:
+    if out is not None and append:
         text = out.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + text
-    atomic_write_text(out, text)
-    notes.print(f"wrote {out}")
+    _emit(text, out)
 
 
 

@@ -22,6 +22,7 @@ from ..evaluation.protocols import PROTOCOLS
 from ..evaluation.records import REPORTED_COLUMNS
 from .boards import dataset_order
 from .store import ResultsStore
+from .text import tables_as_text
 
 UNSTATED = "unstated"  # the protocol of a reported number whose source does not say how it was scored
 PROTOCOL_MARKER = "‡"
@@ -213,11 +214,4 @@ def rich_tables(tables: list[FieldTable]) -> list[object]:
 
 def to_text(tables: list[FieldTable], generated: str | None = None, width: int = 200) -> str:
     """The terminal tables as plain text (`--format table --out FILE`)."""
-    from rich.console import Console
-
-    console = Console(record=True, width=width, file=io.StringIO(), color_system=None)
-    if generated:
-        console.print(generated, highlight=False)
-    for table in rich_tables(tables):
-        console.print(table)
-    return console.export_text()
+    return tables_as_text(rich_tables(tables), generated, width)

@@ -20,6 +20,7 @@ from ..evaluation.metric_table import metric_info
 from .boards import GAIN, ROW_KEYS, Leaderboard, method_label
 from .cells import board_cells
 from .html import to_page
+from .text import tables_as_text
 
 FORMATS = ("table", "md", "csv", "html", "model-index")  # model-index: Hugging Face YAML (`model_index`)
 CSV_COLUMNS = (
@@ -96,14 +97,7 @@ def rich_tables(lb: Leaderboard) -> list[Any]:
 
 
 def to_text(lb: Leaderboard, generated: str | None = None, width: int = 200) -> str:
-    from rich.console import Console
-
-    console = Console(record=True, width=width, file=io.StringIO(), color_system=None)
-    if generated:
-        console.print(generated, highlight=False)
-    for table in rich_tables(lb):
-        console.print(table)
-    return console.export_text()
+    return tables_as_text(rich_tables(lb), generated, width)
 
 
 def render(lb: Leaderboard, fmt: str, generated: str | None = None) -> str:
