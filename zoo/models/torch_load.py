@@ -11,6 +11,10 @@ case-insensitively, and `short_reason` gives other errors' first words without c
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
+
+from ..errors import CheckpointError
 
 _REFUSED = (
     re.compile(r"unsupported global:?\s*(?:global\s+)?([\w.]+)", re.IGNORECASE),
@@ -42,3 +46,18 @@ def short_reason(err: BaseException, limit: int = 100) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0].rstrip(",;:")
     return f"{cut} …"
+
+
+def load_tensors_only(path: Path, advice: str) -> Any:
+    """`torch.load(path, weights_only=True)` on the CPU. A file that holds pickled code raises
+    `CheckpointError` naming the refused class and `advice` (how to save the file instead); any other
+    failure propagates for the caller to word, since only it knows what the file should have been."""
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for corrupt or foreign files
+        refused = pickled_code(err)
+        if refused is not None:
+            raise CheckpointError(pickled_code_message(path, refused, advice)) from None
+        raise

@@ -31,7 +31,7 @@ from ...coic.model import CoICModel
 from ...errors import CheckpointError, UnknownNameError
 from ..build import build_model
 from ..checkpoint import load_module_state, save_model_dir
-from ..torch_load import pickled_code, pickled_code_message, short_reason
+from ..torch_load import load_tensors_only, short_reason
 
 SUFFIXES = (".pth", ".pt", ".ckpt", ".safetensors")
 _MODULATION_KEYS = (".modulator.", ".embed.")
@@ -84,13 +84,10 @@ def read_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
 
             state: Any = load_file(str(path))
         else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = load_tensors_only(path, "save the network's state_dict (torch.save(model.state_dict(), FILE)) or a .safetensors file")
+    except CheckpointError:
+        raise
     except Exception as err:  # torch and safetensors raise several types for foreign files
-        refused = pickled_code(err)
-        if refused is not None:
-            raise CheckpointError(pickled_code_message(
-                path, refused, "save the network's state_dict (torch.save(model.state_dict(), FILE)) or a .safetensors file"
-            )) from None
         raise CheckpointError(f"{path}: not a readable checkpoint ({short_reason(err)})") from None
     if not isinstance(state, dict):
         raise CheckpointError(f"{path}: holds a {type(state).__name__}, not a state dict")

@@ -22,7 +22,7 @@ from ...coic.model import CoICModel
 from ...errors import CheckpointError, UnknownNameError, ZooError
 from ..build import build_model
 from ..checkpoint import load_module_state, save_model_dir
-from ..torch_load import pickled_code, pickled_code_message, short_reason
+from ..torch_load import load_tensors_only, short_reason
 from .encoder import encoder_shape, split_moco_state
 from .tconv import unused_modulators
 
@@ -50,13 +50,10 @@ def load_official_state(path: str | Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise CheckpointError(f"{path}: no such file; pass the official .pth checkpoint")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = load_tensors_only(path, "save the network's state_dict (torch.save(model.state_dict(), FILE)) and convert that")
+    except CheckpointError:
+        raise
     except Exception as err:  # torch raises several types for corrupt or foreign files
-        refused = pickled_code(err)
-        if refused is not None:
-            raise CheckpointError(pickled_code_message(
-                path, refused, "save the network's state_dict (torch.save(model.state_dict(), FILE)) and convert that"
-            )) from None
         reason = "unrecognised format" if "weights only load failed" in str(err).lower() else short_reason(err, 80)
         raise CheckpointError(f"{path}: not a readable PyTorch checkpoint ({reason}); download it again") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
