@@ -169,6 +169,8 @@ def test_model_index_measured_rows_are_seed_means(tmp_path: Path) -> None:
     assert entry["name"] == "brn + CoIC (tiny, trained on synthmix, 200 iterations, measured)"
     (metric,) = entry["results"][0]["metrics"]
     assert metric["value"] == pytest.approx(21.0) and metric["args"] == {"seeds": 3} and metric["name"] == "PSNR (y-matlab)"
+    # synthmix's domains are procedural: "heavy" (or "ddn") must not read as a real dataset
+    assert entry["results"][0]["dataset"] == {"type": "synthmix/heavy", "name": "synthmix heavy (procedural)", "split": "test"}
 
 
 def test_cli_model_index_yaml(monkeypatch, capsys, tmp_path: Path) -> None:

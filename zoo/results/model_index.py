@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from .. import defaults
 from ..data.layouts.table import dataset_names, get_layout
 from ..errors import ZooError
 from ..evaluation.metric_table import metric_info
@@ -22,9 +23,13 @@ INDEX_METRICS = ("psnr", "ssim")
 _MODEL = ["source", "run_name", "backbone", "config", "method", "train_data", "iterations"]
 
 
-def dataset_title(name: str) -> str:
-    """Rain200H for `rain200h`: the layout's title for the datasets coic-zoo reads, else the name."""
-    return get_layout(name).title if name in dataset_names() else name
+def dataset_entry(name: str, train_data: str) -> dict[str, str]:
+    """The model-index `dataset` of test set `name`: Rain200H for `rain200h` (the layout's title), while a
+    run trained on synthmix is scored on synthmix's procedural domains, whose names (`ddn`, `did-low`)
+    must not pass for the real datasets."""
+    if train_data == defaults.DATA:
+        return {"type": f"{defaults.DATA}/{name}", "name": f"{defaults.DATA} {name} (procedural)", "split": "test"}
+    return {"type": name, "name": get_layout(name).title if name in dataset_names() else name, "split": "test"}
 
 
 def model_index(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -45,7 +50,7 @@ def model_index(table: pd.DataFrame) -> list[dict[str, Any]]:
         identity = dict(zip(_MODEL, key))
         results = []
         for (dataset, protocol), rows in model.groupby(["eval_dataset", "protocol"], sort=True):
-            results.append(_result(str(dataset), str(protocol), rows, identity["source"]))
+            results.append(_result(str(dataset), str(protocol), rows, identity["source"], str(identity["train_data"])))
         entries.append({"name": _name(identity, model), "results": results})
     return entries
 
@@ -65,7 +70,7 @@ def _name(identity: dict[str, Any], model: pd.DataFrame) -> str:
     return f"{method} ({identity['config']}, trained on {identity['train_data']}{budget}, {identity['source']})"
 
 
-def _result(dataset: str, protocol: str, rows: pd.DataFrame, source: str) -> dict[str, Any]:
+def _result(dataset: str, protocol: str, rows: pd.DataFrame, source: str, train_data: str) -> dict[str, Any]:
     metrics = []
     for metric in INDEX_METRICS:
         values = rows.loc[rows["metric"] == metric, "value"].dropna()
@@ -79,7 +84,7 @@ def _result(dataset: str, protocol: str, rows: pd.DataFrame, source: str) -> dic
             entry["args"] = {"seeds": int(values.size)}
         entry["verified"] = False
         metrics.append(entry)
-    result: dict[str, Any] = {"task": dict(TASK), "dataset": {"type": dataset, "name": dataset_title(dataset), "split": "test"}, "metrics": metrics}
+    result: dict[str, Any] = {"task": dict(TASK), "dataset": dataset_entry(dataset, train_data), "metrics": metrics}
     first = rows.iloc[0]
     if source == "reported":
         result["source"] = {"name": first["citation"], "url": first["source_url"]}
