@@ -19,7 +19,7 @@ notes = Console(stderr=True)  # status lines, kept out of a leaderboard printed 
 
 
 def bench(
-    matrix: Path = typer.Argument(..., help="Matrix YAML: backbones, methods, data, seeds, config, settings."),
+    matrix: Path = typer.Argument(..., metavar="MATRIX", help="Matrix YAML: backbones, methods, data, seeds, config, settings."),
     shard: str | None = typer.Option(None, "--shard", help="i/n: run only the cells whose index % n == i-1 (1 <= i <= n)."),
     resume_cells: bool = typer.Option(
         False, "--resume-cells", help="Continue cells interrupted mid-training from their last checkpoint (finished cells are always skipped).",

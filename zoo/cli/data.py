@@ -22,7 +22,7 @@ data_app = typer.Typer(help="Datasets: write synthmix to disk, check real datase
 @data_app.command("synth")
 def synth(
     ctx: typer.Context,
-    out: Path = typer.Argument(..., help="Folder to write (see above for what goes where)."),
+    out: Path = typer.Argument(..., metavar="OUT", help="Folder to write (see above for what goes where)."),
     domains: str = typer.Option("all", "--domains", help="Comma-separated synthmix domains, or all."),
     per_set: int = typer.Option(16, "--per-set", help="Pairs per domain, each domain being one test set (procedural backgrounds only)."),
     per_domain: int | None = typer.Option(None, "--per-domain", hidden=True, help="Deprecated: --per-set."),
@@ -108,7 +108,7 @@ def _write_over_backgrounds(
 
 @data_app.command("check")
 def check(
-    root: Path = typer.Argument(..., help="A folder holding one folder per dataset, or one dataset folder (its layout is recognised)."),
+    root: Path = typer.Argument(..., metavar="ROOT", help="A folder holding one folder per dataset, or one dataset folder (its layout is recognised)."),
     dataset: str | None = typer.Option(None, "--dataset", help="Check ROOT against this layout (e.g. rain200h, paired) instead of recognising it."),
 ) -> None:
     """Compare what is on disk with what each dataset's layout expects, split by split.
@@ -143,7 +143,7 @@ def check(
 
 @data_app.command("stats")
 def stats(
-    root: Path = typer.Argument(..., help="A folder holding one folder per dataset."),
+    root: Path = typer.Argument(..., metavar="ROOT", help="A folder holding one folder per dataset."),
     split: str = typer.Option("test", "--split"),
     protocol: str = typer.Option(defaults.PROTOCOL, "--protocol", help="Metric protocol (see zoo.evaluation.protocols)."),
     store: Path | None = typer.Option(None, "--store", help="Also record the 'no derain' rows in this results store."),

@@ -28,7 +28,7 @@ def _check_out(out: Path) -> None:
 
 
 def export(
-    model: str = typer.Argument(..., help="Any model name: brn.coic_synthmix, hf-hub:ORG/REPO, local-dir:PATH, or a backbone (untrained)."),
+    model: str = typer.Argument(..., metavar="MODEL", help="Any model name: brn.coic_synthmix, hf-hub:ORG/REPO, local-dir:PATH, or a backbone (untrained)."),
     format: str = typer.Option("onnx", "--format", help="File format: onnx."),
     out: Path = typer.Option(..., "--out", "-o", help="File to write, e.g. brn.onnx."),
     size: str | None = typer.Option(

@@ -22,7 +22,7 @@ def _millions(n: int | None) -> str:
     return "-" if n is None else f"{n / 1e6:.3f}M"
 
 
-def models(pattern: str = typer.Argument("*", help="fnmatch pattern, e.g. '*former*'.")) -> None:
+def models(pattern: str = typer.Argument("*", metavar="PATTERN", help="fnmatch pattern, e.g. '*former*'.")) -> None:
     """List registered backbones with their parameter counts."""
     from ..catalog import list_models, model_info
 
@@ -48,7 +48,7 @@ def models(pattern: str = typer.Argument("*", help="fnmatch pattern, e.g. '*form
         console.print(f"no backbone matches '{pattern}'; `zoo models` lists all of them")
 
 
-def info(name: str = typer.Argument(..., help="Backbone name, e.g. brn.")) -> None:
+def info(name: str = typer.Argument(..., metavar="BACKBONE", help="Backbone name, e.g. brn.")) -> None:
     """Show one backbone's configs, parameter counts and provenance."""
     from ..catalog import model_info
 
@@ -127,7 +127,7 @@ def where_z_enters(spec: BackboneSpec) -> list[str]:
 
 def convert(
     src: Path = typer.Argument(
-        ..., help="Official CoIC checkpoint, or any checkpoint spandrel reads (.pth, .ckpt, .safetensors)."
+        ..., metavar="CHECKPOINT", help="Official CoIC checkpoint, or any checkpoint spandrel reads (.pth, .ckpt, .safetensors)."
     ),
     backbone: str | None = typer.Option(
         None, "--backbone", "-b", help="Backbone the checkpoint belongs to (default: detected by spandrel)."

@@ -53,7 +53,7 @@ def _check_options(pred: Path, gt: Path | None, data: str | None, root: Path | N
 
 
 def score(
-    pred: Path = typer.Argument(..., help="Folder of restored images, from any method."),
+    pred: Path = typer.Argument(..., metavar="PRED", help="Folder of restored images, from any method."),
     gt: Path | None = typer.Option(None, "--gt", help="Folder of ground-truth images, paired with PRED by name."),
     data: str | None = typer.Option(
         None, "--data", help="Take the ground truth from a dataset's test split: rain200l, rain200h, rain800, did, ddn, spa or paired."

@@ -22,7 +22,7 @@ console = Console()
 
 def train(
     ctx: typer.Context,
-    backbone: str = typer.Argument(..., help="Registered backbone, e.g. brn (see `zoo models`)."),
+    backbone: str = typer.Argument(..., metavar="BACKBONE", help="Registered backbone, e.g. brn (see `zoo models`)."),
     coic: bool = typer.Option(True, "--coic/--no-coic", help="Train with CoIC (default) or the plain baseline."),
     config: str = typer.Option(defaults.CONFIG, "--config", help="tiny (CPU) or paper (the published model)."),
     data: str = typer.Option(defaults.DATA, "--data", help="synthmix, mix5, mix5+spa or names like rain200l,ddn\\[:weight]."),
@@ -157,7 +157,7 @@ def _dataset_roots(items: list[str]) -> dict[str, str]:
 
 def evaluate_cmd(
     run_dir: Path = typer.Argument(
-        ..., help="A run directory written by `zoo train`, or a checkpoint file `zoo convert` reads (.pth, .ckpt, .safetensors)."
+        ..., metavar="RUN", help="A run directory written by `zoo train`, or a checkpoint file `zoo convert` reads (.pth, .ckpt, .safetensors)."
     ),
     data: str | None = typer.Option(
         None, "--data", help="Evaluate on other data than the run trained on; noref: the photos in --root, no ground truth."
