@@ -28,7 +28,7 @@ from zoo.bench.runner import INGESTED, RESUMED, STORED, TRAINED
 from zoo.errors import ZooError
 from zoo.evaluation.records import COLUMNS, KEY, REPORTED_COLUMNS, make_row
 from zoo.results.boards import GAIN, build
-from zoo.results.generated import generated_line, publish
+from zoo.results.generated import generated_line
 from zoo.results.render import CSV_COLUMNS, render
 from zoo.results.store import ResultsStore
 
@@ -316,13 +316,6 @@ def test_leaderboard_cli_writes_md_csv_html_and_plot(monkeypatch, capsys, tmp_pa
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
     code, _, err = run_cli(["leaderboard", "--store", str(store), "--metric", "niqe"], monkeypatch, capsys)
     assert code == 2 and "it has: psnr, ssim" in err
-
-
-def test_publish_writes_generated_files(tmp_path: Path) -> None:
-    written = publish(_synthetic_store(tmp_path / "results"), tmp_path / "lb" / "synthmix-cpu")
-    assert [p.name for p in written] == ["synthmix-cpu.md", "synthmix-cpu.csv", "synthmix-cpu.png"]
-    md = written[0].read_text()
-    assert "Do not edit by hand" in md and f"--format md --out {tmp_path / 'lb' / 'synthmix-cpu.md'}" in md
 
 
 def test_reported_official_drsformer_rows() -> None:

@@ -81,13 +81,3 @@ def gain_curves(curves: pd.DataFrame) -> pd.DataFrame:
     order[AVERAGE] = -1
     return frame.sort_values(["backbone", "config", "train_data", "protocol", "eval_dataset", "step"],
                              key=lambda s: s.map(order) if s.name == "eval_dataset" else s).reset_index(drop=True)
-
-
-def require_pairs(gains: pd.DataFrame) -> pd.DataFrame:
-    """`gains`, or a clear error when no backbone has CoIC and baseline curves on the same seeds."""
-    if gains.empty:
-        raise ZooError(
-            "nothing to plot: no backbone has CoIC and baseline learning curves on the same seeds "
-            "(train both with --eval-every N, e.g. benchmarks/matrices/synthmix-budget.yaml)"
-        )
-    return gains

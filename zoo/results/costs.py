@@ -105,7 +105,7 @@ def to_text(runs: pd.DataFrame, width: int = 240) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# What each model costs, baseline and CoIC side by side (`zoo leaderboard --metric cost`)
+# What each model costs, baseline and CoIC side by side (`zoo leaderboard --view model-cost`)
 
 MODEL_MEASURES = (  # column, label, format, scale (the CSV keeps the unscaled numbers)
     ("params", "parameters", "{:,.0f}", 1),

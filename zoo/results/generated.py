@@ -8,13 +8,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .._atomic import atomic_write_text
-from .boards import DEFAULT_REPORTED, GAIN, Leaderboard, build
+from .boards import DEFAULT_REPORTED, Leaderboard
 from .field import FieldTable
 from .field import to_markdown as field_markdown
 from .html import gain_figure, to_page
-from .plot import plot
 from .render import render
-from .store import DEFAULT_STORE
 
 
 def command_line(
@@ -73,22 +71,3 @@ def page(lb: Leaderboard, fmt: str, command: str, field: Sequence[FieldTable] = 
 def write(lb: Leaderboard, fmt: str, out: Path, command: str | None = None, field: Sequence[FieldTable] = ()) -> Path:
     command = command or command_line(lb.store, fmt, out, lb.metric, source=lb.source)
     return atomic_write_text(out, page(lb, fmt, command, field))
-
-
-def publish(
-    store: str | Path = DEFAULT_STORE, stem: str | Path = "leaderboards/synthmix-cpu", metric: str = "psnr",
-    source: str = "measured", reported: Path | None = DEFAULT_REPORTED, plot_file: bool = True,
-) -> list[Path]:
-    """Write `<stem>.md` and `<stem>.csv` (and `<stem>.png`, the CoIC gains) from the store.
-
-    Each file names the `zoo leaderboard` command that regenerates it.
-    """
-    store, stem = Path(store), Path(stem)
-    lb = build(store, metric=metric, source=source, reported=reported)
-    written = []
-    for fmt in ("md", "csv"):
-        out = stem.with_suffix(f".{fmt}")
-        written.append(write(lb, fmt, out, command_line(store, fmt, out, metric, source=source, reported=reported)))
-    if plot_file and any((b.stats["method"] == GAIN).any() for b in lb.boards):
-        written.append(plot(lb, stem.with_suffix(".png")))
-    return written
