@@ -218,3 +218,10 @@ def test_source_all_shows_boards_then_field_tables(monkeypatch, capsys, tmp_path
     code, out, _ = run_cli(args, monkeypatch, capsys)
     assert code == 0 and out.index("## PSNR (dB), measured: trained on synthmix") < out.index("# The field's published deraining numbers")
     assert "reported: trained on" not in out and "## rain200h" in out and "## did" in out
+
+
+def test_model_index_names_a_test_set_it_lacks(monkeypatch, capsys, tmp_path: Path) -> None:
+    folder = _reported(tmp_path, MIXED)
+    args = ["leaderboard", "--source", "reported", "--reported", str(folder), "--dataset", "rain999", "--format", "model-index"]
+    code, _, err = run_cli(args, monkeypatch, capsys)
+    assert code == 2 and "has no eval_dataset 'rain999'; it has: did, rain200h" in err

@@ -26,15 +26,12 @@ ENGINES = ("torch", "onnxruntime")
 
 
 def _expand(images: list[Path]) -> list[Path]:
-    from ..data.images import is_image_file
+    from ..data.images import image_files_in
 
     files: list[Path] = []
     for path in images:
         if path.is_dir():
-            try:
-                found = sorted(p for p in path.iterdir() if p.is_file() and is_image_file(p))
-            except OSError as err:
-                raise ZooError(f"{path}: cannot list the folder ({err.strerror or type(err).__name__}); check its permissions") from None
+            found = image_files_in(path, str(path))
             if not found:
                 raise ZooError(f"{path}: folder holds no images (.png, .jpg, .jpeg, .bmp, .tif, .tiff, .webp)")
             files.extend(found)

@@ -129,7 +129,7 @@ def _board(
         shown = "measured" if fmt in FIELD_FORMATS else source
         lb = build(store, metric=metric, datasets=dataset, source=shown, protocol=protocol, backbones=backbone, reported=reported)
     lb.skipped = list(skipped)
-    field = _field_section(source, dataset, protocol, backbone, reported, fmt)
+    field = _field_tables_shown(source, dataset, protocol, backbone, reported, fmt)
     command = command_line(store, fmt, out, metric, dataset, source, protocol, backbone, reported, plot_path) + (" --with-costs" if costs else "") + (
         f" --at-iteration {at_iteration}" if at_iteration is not None else ""
     ) + (" --skip-damaged" if skipped else "")
@@ -185,7 +185,7 @@ def _reported_rows(protocol: str | None, backbone: list[str], reported: Path) ->
     return table[table["backbone"].isin(backbone)] if backbone else table
 
 
-def _field_section(source: str, dataset: list[str], protocol: str | None, backbone: list[str], reported: Path, fmt: str) -> list[Any]:
+def _field_tables_shown(source: str, dataset: list[str], protocol: str | None, backbone: list[str], reported: Path, fmt: str) -> list[Any]:
     """The field tables shown after the boards with `--source all` (HTML, markdown, terminal): none for measured ones."""
     from ..results.field import field_tables
 
@@ -227,6 +227,7 @@ def _model_index(
     from ..results.boards import load_table
     from ..results.generated import command_line, stamp
     from ..results.model_index import to_yaml
+    from ..results.store import require
 
     if store is None and source == "measured":
         from ..results.packaged_board import default_tables
@@ -238,6 +239,8 @@ def _model_index(
         table = load_table(store if store is not None else DEFAULT_STORE, source, reported)
         where = f"the results store `{store if store is not None else DEFAULT_STORE}`"
     for column, wanted in (("eval_dataset", dataset), ("backbone", backbone), ("protocol", [protocol] if protocol else [])):
+        for value in wanted:  # a name the rows lack is refused with the names they have, as the boards do
+            require(table, column, value)
         if wanted:
             table = table[table[column].astype(str).isin(wanted)]
     command = command_line(store, "model-index", out, "psnr", dataset, source, protocol, backbone, reported)

@@ -37,6 +37,16 @@ def is_image_file(path: Path) -> bool:
     return not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES
 
 
+def image_files_in(folder: Path, name: str) -> list[Path]:
+    """The image files directly in `folder`, sorted (possibly none: the caller says what that means).
+
+    A folder that cannot be listed is one error line starting with `name`, the way the caller names it."""
+    try:
+        return sorted(p for p in folder.iterdir() if p.is_file() and is_image_file(p))
+    except OSError as err:
+        raise ZooError(f"{name}: cannot list the folder ({err.strerror or type(err).__name__}); check its permissions") from None
+
+
 def png_bit_depth(path: Path) -> int | None:
     """Bits per channel from a PNG's IHDR chunk, or None for other formats.
 

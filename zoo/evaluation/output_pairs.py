@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data.images import IMAGE_SUFFIXES, is_image_file
+from ..data.images import IMAGE_SUFFIXES, image_files_in
 from ..data.layouts import open_dataset
 from ..errors import ZooError
 
@@ -70,10 +70,7 @@ def list_images(folder: Path, role: str) -> list[Path]:
     """The image files directly in `folder` (sorted); a missing, unreadable or image-less folder is one error line."""
     if not folder.is_dir():
         raise ZooError(f"{role} {folder}: no such folder; pass the folder of {role} images")
-    try:
-        found = sorted(p for p in folder.iterdir() if p.is_file() and is_image_file(p))
-    except OSError as err:
-        raise ZooError(f"{role} {folder}: cannot list the folder ({err.strerror or type(err).__name__}); check its permissions") from None
+    found = image_files_in(folder, f"{role} {folder}")
     if not found:
         raise ZooError(f"{role} {folder}: the folder holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}); nothing to score")
     return found

@@ -51,7 +51,7 @@ def model_index(table: pd.DataFrame) -> list[dict[str, Any]]:
         results = []
         for (dataset, protocol), rows in model.groupby(["eval_dataset", "protocol"], sort=True):
             results.append(_result(str(dataset), str(protocol), rows, identity["source"], str(identity["train_data"])))
-        entries.append({"name": _name(identity, model), "results": results})
+        entries.append({"name": _name(identity), "results": results})
     return entries
 
 
@@ -62,7 +62,7 @@ def to_yaml(table: pd.DataFrame, generated: str | None = None) -> str:
     return head + yaml.safe_dump({"model-index": model_index(table)}, sort_keys=False, allow_unicode=True, width=10_000)
 
 
-def _name(identity: dict[str, Any], model: pd.DataFrame) -> str:
+def _name(identity: dict[str, Any]) -> str:
     method = identity["backbone"] + (" + CoIC" if identity["method"] == "coic" else "")
     if identity["source"] == "reported":
         return f"{method} ({identity['run_name']})"
