@@ -103,3 +103,39 @@ def test_plot_draws_the_gain_curves(store: Path, tmp_path: Path, monkeypatch: py
     code, _, err = run_cli(["leaderboard", "--store", str(store), "--format", "csv", "--plot", str(tmp_path / "gain.png")], monkeypatch, capsys)
     assert code == 0 and drawn == [2 * 3 * 3], err
     assert (tmp_path / "gain.png").stat().st_size > 5000
+
+
+def test_page_adds_the_budget_section(store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--budget-store` puts another store's figure and boards at the asked budgets on the page, with the
+    same CoIC − baseline cells as `--at-iteration` prints for that store."""
+    page = tmp_path / "index.html"
+    code, _, err = run_cli(["leaderboard", "--store", str(store), "--out", str(page), "--budget-store", str(store),
+                            "--budget-at", "200", "--budget-at", "600"], monkeypatch, capsys)
+    assert code == 0, err
+    text = page.read_text()
+    start = text.index("When does CoIC pay off?")
+    section = text[start:text.index("<h2>", start)]  # up to the next part of the page
+    assert section.count("<h3>From the learning curves:") == 2 and "200 iterations" in section and "600 iterations" in section
+    assert "400 iterations" not in section and section.count("data:image/png;base64,") == 1
+    assert f"--budget-store {store} --budget-at 200 --budget-at 600" in text  # the regenerating command
+    code, md, err = run_cli(["leaderboard", "--store", str(store), "--at-iteration", "600", "--format", "md"], monkeypatch, capsys)
+    assert code == 0, err
+    gain_row = next(line for line in md.splitlines() if line.startswith("| brn | tiny | CoIC − baseline"))
+    average = gain_row.rstrip(" |").rsplit("| ", 1)[1]
+    mean, low, high = _direct("brn", "average", 600)
+    assert average.startswith(f"{mean:+.2f} [{low:+.2f}, {high:+.2f}]")
+    assert average in section[section.index("600 iterations"):]
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--budget-at", "200"], "add --budget-store STORE"),
+    (["--budget-store", "{store}", "--format", "md"], "adds a section to the HTML page"),
+    (["--budget-store", "{store}", "--format", "html", "--budget-at", "300"], "--budget-at 300: no run"),
+    (["--budget-store", "{empty}", "--format", "html"], "no CoIC and baseline runs there share a seed"),
+])
+def test_budget_options_refuse_what_they_cannot_show(store: Path, tmp_path: Path, arguments: list[str], message: str,
+                                                     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    filled = [a.format(store=store, empty=tmp_path / "empty") for a in arguments]
+    code, _, err = run_cli(["leaderboard", "--store", str(store), *filled], monkeypatch, capsys)
+    assert code == 2 and message in err and "Traceback" not in err, err

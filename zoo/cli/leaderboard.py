@@ -3,6 +3,7 @@ or model-index YAML."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,13 @@ def leaderboard(
     at_iteration: int | None = typer.Option(
         None, "--at-iteration", min=1, help="The table at this training budget, from the runs' learning curves (runs trained with --eval-every).",
     ),
+    budget_store: Path | None = typer.Option(
+        None, "--budget-store", help="HTML only: add this store's CoIC − baseline against iterations (the --plot figure of its "
+        "learning curves) and its boards at each --budget-at, as a section of the page.",
+    ),
+    budget_at: list[int] = typer.Option(
+        [], "--budget-at", min=1, help="A training budget for --budget-store's boards (repeatable; default: its last recorded iteration).",
+    ),
     with_costs: bool = typer.Option(False, "--with-costs", help="Add the model-cost table (--view model-cost) below the scores (terminal or markdown)."),
     measure_costs: bool = typer.Option(
         False, "--measure-costs", help="Measure the model costs now (minutes: every model runs on this CPU) and store them in the "
@@ -75,6 +83,12 @@ def leaderboard(
     if view not in VIEWS:
         raise ZooError(f"--view '{view}' is unknown; use {', '.join(VIEWS)}")
     fmt = infer_format(fmt, out)
+    if budget_at and budget_store is None:
+        raise ZooError("--budget-at picks the budgets of --budget-store's boards; add --budget-store STORE (for one store's table "
+                       "at a budget, use --at-iteration N)")
+    if budget_store is not None and (fmt != "html" or view != SCORES):
+        raise ZooError("--budget-store adds a section to the HTML page (--format html, or --out PAGE.html); elsewhere use "
+                       f"zoo leaderboard --store {budget_store} --at-iteration N, and --plot for its figure")
     with skipping_damaged() if skip_damaged else nullcontext([]) as skipped:
         if view == RUN_COST:
             _cost_view(store if store is not None else DEFAULT_STORE, backbone, fmt, out, skipped)
@@ -82,7 +96,7 @@ def leaderboard(
             _model_cost_view(store, backbone, fmt, out, measure=measure_costs)
         else:
             _board(store, dataset, metric, source, protocol, backbone, reported, fmt, out, plot_path, at_iteration,
-                   with_costs, measure_costs, skipped)
+                   with_costs, measure_costs, skipped, budget_store, budget_at)
     for line in skipped:  # after the output: what --skip-damaged left out
         notes.print(f"note: {line}; its rows are not in this output", style="yellow", highlight=False, markup=False)
 
@@ -90,9 +104,10 @@ def leaderboard(
 def _board(
     store: Path | None, dataset: list[str], metric: str, source: str, protocol: str | None, backbone: list[str],
     reported: Path, fmt: str, out: Path | None, plot_path: Path | None, at_iteration: int | None, costs: bool,
-    measure_costs: bool, skipped: list[str],
+    measure_costs: bool, skipped: list[str], budget_store: Path | None = None, budget_at: list[int] | None = None,
 ) -> None:
-    """The leaderboard proper (not the cost views), rendered as `fmt`; `skipped` names damaged files left out."""
+    """The leaderboard proper (not the cost views), rendered as `fmt`; `skipped` names damaged files left out;
+    `budget_store` adds its CoIC − baseline against iterations at `budget_at` to a page."""
     from ..results.boards import build
     from ..results.generated import command_line, page, write
     from ..results.plot import plot, plot_curves, plot_gain_curves
@@ -133,8 +148,14 @@ def _board(
     command = command_line(store, fmt, out, metric, dataset, source, protocol, backbone, reported, plot_path) + (" --with-costs" if costs else "") + (
         f" --at-iteration {at_iteration}" if at_iteration is not None else ""
     ) + (" --skip-damaged" if skipped else "")
+    budget = None
+    if budget_store is not None:
+        from ..results.budget import budget_view
+
+        budget = budget_view(budget_store, budget_at or [])
+        command += f" --budget-store {shlex.quote(str(budget_store))}" + "".join(f" --budget-at {step}" for step in budget_at or [])
     if out is not None:
-        write(lb, fmt, out, command, field)
+        write(lb, fmt, out, command, field, budget)
         notes.print(f"wrote {out}")
     elif fmt == "table":
         from rich.measure import Measurement
@@ -154,7 +175,7 @@ def _board(
             for table in field_tables(field):
                 shown.print(table)
     else:
-        typer.echo(page(lb, fmt, command, field), nl=False)
+        typer.echo(page(lb, fmt, command, field, budget), nl=False)
     if costs:
         _model_cost_view(store, backbone, "md" if out is not None and fmt == "md" else fmt, out, append=out is not None, measure=measure_costs)
     if plot_path is not None:

@@ -11,12 +11,18 @@ this is the interval over paired seeds; n is the number of seeds paired at that 
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
 import pandas as pd
 
 from ..errors import ZooError
 from ..evaluation.records import COLUMNS
-from .boards import AVERAGE, dataset_order
+from .boards import AVERAGE, Board, build, dataset_order
 from .stats import t_interval
+from .store import ResultsStore
 
 PAIR_KEYS = ["backbone", "config", "train_data", "protocol", "seed", "eval_dataset", "step"]
 
@@ -36,15 +42,16 @@ def recorded_steps(curves: pd.DataFrame) -> list[int]:
     return sorted({int(s) for s in _numeric(curves)["step"]}) if not curves.empty else []
 
 
-def rows_at(curves: pd.DataFrame, step: int) -> pd.DataFrame:
+def rows_at(curves: pd.DataFrame, step: int, option: str = "--at-iteration") -> pd.DataFrame:
     """Result rows (`records.COLUMNS`, metric psnr) of every run's curve point at `step`, for the
-    leaderboard at that budget; `iterations` is the step, `n_images` is unknown (curves keep none)."""
+    leaderboard at that budget; `iterations` is the step, `n_images` is unknown (curves keep none).
+    `option` is the command-line option that asked for `step`, named in the error."""
     frame = _numeric(curves)
     frame = frame[frame["step"] == step]
     if frame.empty:
         steps = recorded_steps(curves)
         shown = ", ".join(str(s) for s in steps) or "none (train with --eval-every N)"
-        raise ZooError(f"--at-iteration {step}: no run of the store recorded a test score there; recorded: {shown}")
+        raise ZooError(f"{option} {step}: no run of the store recorded a test score there; recorded: {shown}")
     rows = frame.assign(metric="psnr", value=frame["psnr"], iterations=int(step), source=frame["source"].fillna("measured"))
     return rows.reindex(columns=list(COLUMNS)).reset_index(drop=True)
 
@@ -81,3 +88,32 @@ def gain_curves(curves: pd.DataFrame) -> pd.DataFrame:
     order[AVERAGE] = -1
     return frame.sort_values(["backbone", "config", "train_data", "protocol", "eval_dataset", "step"],
                              key=lambda s: s.map(order) if s.name == "eval_dataset" else s).reset_index(drop=True)
+
+
+@dataclass
+class BudgetView:
+    """A store's answer to "when does CoIC pay off?", for a page beside another store's boards
+    (`zoo leaderboard --budget-store S --budget-at N`): the gain-curve figure of `--plot` as PNG bytes
+    and the boards at each requested budget, the same as `--store S --at-iteration N` prints."""
+
+    store: Path
+    boards: list[Board]
+    figure: bytes
+
+
+def budget_view(store: str | Path, steps: Sequence[int]) -> BudgetView:
+    """The figure and boards of `store`'s paired learning curves at `steps` (default: the last recorded
+    step); a store without paired curves, or a step none of its runs recorded, raises a `ZooError`."""
+    from .plot import plot_gain_curves
+
+    store = Path(store)
+    curves = ResultsStore(store).load_curves()
+    gains = gain_curves(curves) if not curves.empty else pd.DataFrame()
+    if gains.empty:
+        raise ZooError(f"--budget-store {store}: no CoIC and baseline runs there share a seed and a learning curve "
+                       "(train both with --eval-every N, e.g. with benchmarks/matrices/synthmix-budget.yaml)")
+    boards = [board for step in (steps or recorded_steps(curves)[-1:])
+              for board in build(store, table=rows_at(curves, step, "--budget-at"), images=None).boards]
+    with tempfile.TemporaryDirectory() as folder:
+        figure = plot_gain_curves(gains, Path(folder) / "budget.png").read_bytes()
+    return BudgetView(store, boards, figure)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .._atomic import atomic_write_text
 from .boards import DEFAULT_REPORTED, Leaderboard
+from .budget import BudgetView
 from .field import FieldTable
 from .field import to_markdown as field_markdown
 from .html import gain_figure, to_page
@@ -57,17 +58,20 @@ def generated_line(lb: Leaderboard, command: str) -> str:
     return line
 
 
-def page(lb: Leaderboard, fmt: str, command: str, field: Sequence[FieldTable] = ()) -> str:
-    """The text of a leaderboard file; HTML is the self-contained page of `html`, with its figure. `field`
-    (the reported numbers per test set) follows the boards in HTML and markdown."""
+def page(lb: Leaderboard, fmt: str, command: str, field: Sequence[FieldTable] = (), budget: BudgetView | None = None) -> str:
+    """The text of a leaderboard file; HTML is the self-contained page of `html`, with its figure and
+    `budget` (CoIC − baseline against iterations, HTML only). `field` (the reported numbers per test
+    set) follows the boards in HTML and markdown."""
     if fmt == "html":
-        return to_page(lb, generated_line(lb, command), command, gain_figure(lb), field)
+        return to_page(lb, generated_line(lb, command), command, gain_figure(lb), field, budget)
     text = render(lb, fmt, generated_line(lb, command) if fmt != "csv" else None)
     if field and fmt == "md":
         text = text.rstrip("\n") + "\n\n" + field_markdown(list(field))
     return text
 
 
-def write(lb: Leaderboard, fmt: str, out: Path, command: str | None = None, field: Sequence[FieldTable] = ()) -> Path:
+def write(
+    lb: Leaderboard, fmt: str, out: Path, command: str | None = None, field: Sequence[FieldTable] = (), budget: BudgetView | None = None,
+) -> Path:
     command = command or command_line(lb.store, fmt, out, lb.metric, source=lb.source)
-    return atomic_write_text(out, page(lb, fmt, command, field))
+    return atomic_write_text(out, page(lb, fmt, command, field, budget))

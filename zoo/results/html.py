@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..evaluation.metric_table import metric_info
 from .boards import AVERAGE, GAIN, Board, Leaderboard, method_label
+from .budget import BudgetView
 from .cells import board_cells
 from .field import FieldTable, params_text, rank_text, short_url
 from .stats import LEVEL
@@ -106,14 +107,17 @@ document.addEventListener("DOMContentLoaded", function () {
 
 def to_page(
     lb: Leaderboard, generated: str | None = None, command: str | None = None,
-    figures: Sequence[tuple[str, bytes]] = (), field: Sequence[FieldTable] = (),
+    figures: Sequence[tuple[str, bytes]] = (), field: Sequence[FieldTable] = (), budget: BudgetView | None = None,
 ) -> str:
-    """The page as text; `figures` are (caption, PNG bytes), embedded as data URIs; `field` are the
-    reported numbers per test set (`results.field`), shown after the boards under the same filters."""
+    """The page as text; `figures` are (caption, PNG bytes), embedded as data URIs; `budget` (CoIC −
+    baseline against iterations, from a store of learning curves) follows the boards, then `field`, the
+    reported numbers per test set (`results.field`), all under the same filters."""
     esc = html.escape
     title = f"coic-zoo leaderboard: {metric_info(lb.metric).label}"
-    datasets = _unique([*(d for board in lb.boards for d in board.datasets), *(t.dataset for t in field)])
-    protocols = _unique([*(board.protocol for board in lb.boards), *(p for t in field for p in t.protocols)])
+    budget_boards = budget.boards if budget is not None else []
+    boards = [*lb.boards, *budget_boards]
+    datasets = _unique([*(d for board in boards for d in board.datasets), *(t.dataset for t in field)])
+    protocols = _unique([*(board.protocol for board in boards), *(p for t in field for p in t.protocols)])
     parts = ["<!DOCTYPE html>"]
     if generated:
         parts.append(f"<!-- {_comment(generated)} -->")
@@ -136,12 +140,12 @@ def to_page(
     parts.append('<span><span id="shown"></span> rows in the long table</span></div>')
     for board_index, board in enumerate(lb.boards):
         parts.append(_board_section(board, board_index))
+    parts += [_figure(caption, png) for caption, png in figures]
+    if budget is not None:
+        parts.append(_budget_section(budget, first_index=len(lb.boards)))
     if field:
         parts.append("<h2>The field's published numbers</h2>")
         parts += [_field_section(table) for table in field]
-    for caption, png in figures:
-        data = base64.b64encode(png).decode("ascii")
-        parts.append(f'<figure><img alt="{esc(caption)}" src="data:image/png;base64,{data}"><figcaption>{esc(caption)}</figcaption></figure>')
     parts.append(_long_table(lb))
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
@@ -161,9 +165,37 @@ def gain_figure(lb: Leaderboard) -> list[tuple[str, bytes]]:
              f"{level} confidence interval of the tables (no bar where one seed gives no interval).", png)]
 
 
-def _board_section(board: Board, board_index: int) -> str:
+def _figure(caption: str, png: bytes) -> str:
     esc = html.escape
-    lines = [f'<section class="board" data-protocol="{esc(board.protocol)}">', f"<h2>{esc(board.title)}</h2>"]
+    data = base64.b64encode(png).decode("ascii")
+    return f'<figure><img alt="{esc(caption)}" src="data:image/png;base64,{data}"><figcaption>{esc(caption)}</figcaption></figure>'
+
+
+def _budget_section(budget: BudgetView, first_index: int) -> str:
+    """CoIC − baseline against iterations: the figure of `zoo leaderboard --plot`, then a board per budget."""
+    esc = html.escape
+    level = f"{LEVEL:.0%}"
+    steps = ", ".join(str(board.iterations) for board in budget.boards)
+    caption = (f"CoIC − baseline PSNR against training iterations, from the learning curves in {budget.store}: first panel, the "
+               f"average over test sets with its {level} t-interval over paired seeds as the band; then each backbone's test sets.")
+    parts = [
+        '<section class="budget">',
+        "<h2>When does CoIC pay off? CoIC − baseline against the training budget</h2>",
+        f"<p>From the results store <code>{esc(str(budget.store))}</code>: runs scored on the test sets during training "
+        f"(<code>--eval-every</code>), paired by seed. The tables are the boards at {esc(steps)} iterations; their CoIC − baseline "
+        f"rows carry the same {level} interval as the figure's band.</p>",
+        _figure(caption, budget.figure),
+        "</section>",
+    ]
+    parts += [_board_section(board, first_index + i, level=3, lead="From the learning curves: ")
+              for i, board in enumerate(budget.boards)]
+    return "\n".join(parts)
+
+
+def _board_section(board: Board, board_index: int, level: int = 2, lead: str = "") -> str:
+    """One board as a sortable table under an h`level` heading: `lead`, then the board's title."""
+    esc = html.escape
+    lines = [f'<section class="board" data-protocol="{esc(board.protocol)}">', f"<h{level}>{esc(lead + board.title)}</h{level}>"]
     lines.append(f'<table class="sortable" id="board-{board_index}">')
     lines.append("<caption>" + "<br>".join(esc(c) for c in board.captions()) + "</caption>")
     header = "".join(f"<th>{esc(h)}</th>" for h in ("backbone", "config", "method", "seeds"))
