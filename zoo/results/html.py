@@ -2,7 +2,9 @@
 
 `zoo leaderboard --format html` writes it, and `leaderboards/index.html` is one. Everything is inline
 (CSS, a few lines of JavaScript, figures as base64 PNG), so the file opens from disk with no network.
-It shows each board as the Markdown does (same cell texts, from `render`), then one long table with
+It shows each board as the Markdown does (same cell texts, from `render`) and its CoIC-gain figure,
+optionally a second store's CoIC − baseline against iterations (`budget.BudgetView`: its figure and
+its boards at chosen budgets), the field's reported numbers, then one long table with
 a row per (board, row, test set) holding every statistic the board has, extra statistics included
 (a confidence interval or a marker column added to `Board.stats` appears without a change here).
 Every column header sorts its table (numbers by value, click again to reverse); two selects filter
