@@ -11,7 +11,6 @@ this is the interval over paired seeds; n is the number of seeds paired at that 
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,7 +103,7 @@ class BudgetView:
 def budget_view(store: str | Path, steps: Sequence[int]) -> BudgetView:
     """The figure and boards of `store`'s paired learning curves at `steps` (default: the last recorded
     step); a store without paired curves, or a step none of its runs recorded, raises a `ZooError`."""
-    from .plot import plot_gain_curves
+    from .plot import plot_gain_curves, png_bytes
 
     store = Path(store)
     curves = ResultsStore(store).load_curves()
@@ -114,6 +113,4 @@ def budget_view(store: str | Path, steps: Sequence[int]) -> BudgetView:
                        "(train both with --eval-every N, e.g. with benchmarks/matrices/synthmix-budget.yaml)")
     boards = [board for step in (steps or recorded_steps(curves)[-1:])
               for board in build(store, table=rows_at(curves, step, "--budget-at"), images=None).boards]
-    with tempfile.TemporaryDirectory() as folder:
-        figure = plot_gain_curves(gains, Path(folder) / "budget.png").read_bytes()
-    return BudgetView(store, boards, figure)
+    return BudgetView(store, boards, png_bytes(lambda path: plot_gain_curves(gains, path)))

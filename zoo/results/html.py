@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import base64
 import html
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -157,11 +155,9 @@ def gain_figure(lb: Leaderboard) -> list[tuple[str, bytes]]:
     """The CoIC-gain bar chart of `zoo leaderboard --plot` as PNG bytes, or nothing without gains."""
     if not any((board.stats["method"] == GAIN).any() for board in lb.boards):
         return []
-    from .plot import plot
+    from .plot import plot, png_bytes
 
-    with tempfile.TemporaryDirectory() as folder:
-        path = plot(lb, Path(folder) / "gain.png")
-        png = path.read_bytes()
+    png = png_bytes(lambda path: plot(lb, path))
     level = f"{LEVEL:.0%}"
     return [(f"CoIC − baseline {metric_info(lb.metric).label} per test set and backbone: mean over paired seeds with the "
              f"{level} confidence interval of the tables (no bar where one seed gives no interval).", png)]

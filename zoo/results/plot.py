@@ -4,6 +4,8 @@ iterations) of runs that recorded one."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +137,13 @@ def plot_gain_curves(gains: pd.DataFrame, path: str | Path) -> Path:
     for ax in list(axes.flat)[panels:]:
         ax.set_visible(False)
     return _save(fig, path)
+
+
+def png_bytes(draw: Callable[[Path], Path]) -> bytes:
+    """The figure that `draw(path)` (one of this module's plotters) writes, as PNG bytes: what a page
+    embeds instead of a file beside it."""
+    with tempfile.TemporaryDirectory() as folder:
+        return draw(Path(folder) / "figure.png").read_bytes()
 
 
 def _save(fig: Any, path: str | Path) -> Path:
