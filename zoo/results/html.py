@@ -173,7 +173,7 @@ def _budget_section(budget: BudgetView, first_index: int) -> str:
     """CoIC − baseline against iterations: the figure of `zoo leaderboard --plot`, then a board per budget."""
     esc = html.escape
     level = f"{LEVEL:.0%}"
-    steps = ", ".join(str(board.iterations) for board in budget.boards)
+    steps = ", ".join(dict.fromkeys(str(board.iterations) for board in budget.boards))  # a step with several boards, once
     caption = (f"CoIC − baseline PSNR against training iterations, from the learning curves in {budget.store}: first panel, the "
                f"average over test sets with its {level} t-interval over paired seeds as the band; then each backbone's test sets.")
     parts = [
