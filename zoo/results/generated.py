@@ -19,10 +19,14 @@ from .render import render
 def command_line(
     store: Path | None, fmt: str, out: Path | None = None, metric: str = "psnr", datasets: tuple[str, ...] | list[str] = (),
     source: str = "measured", protocol: str | None = None, backbones: tuple[str, ...] | list[str] = (),
-    reported: Path | None = DEFAULT_REPORTED, plot_path: Path | None = None,
+    reported: Path | None = DEFAULT_REPORTED, plot_path: Path | None = None, *, view: str | None = None, with_costs: bool = False,
+    at_iteration: int | None = None, skip_damaged: bool = False, budget_store: Path | None = None,
+    budget_at: tuple[int, ...] | list[int] = (),
 ) -> str:
-    """The `zoo leaderboard` command that produces this output (written into generated files)."""
-    parts = ["zoo", "leaderboard"] + (["--store", str(store)] if store is not None else [])
+    """The `zoo leaderboard` command that produces this output (written into generated files): every option
+    that shapes the output is built here, so the recorded command reruns to the same file."""
+    parts = ["zoo", "leaderboard"] + (["--view", view] if view is not None else [])
+    parts += ["--store", str(store)] if store is not None else []
     if source != "measured":
         parts += ["--source", source]
         if reported is not None and Path(reported) != DEFAULT_REPORTED:
@@ -40,6 +44,16 @@ def command_line(
         parts += ["--out", str(out)]
     if plot_path is not None:
         parts += ["--plot", str(plot_path)]
+    if with_costs:
+        parts += ["--with-costs"]
+    if at_iteration is not None:
+        parts += ["--at-iteration", str(at_iteration)]
+    if skip_damaged:
+        parts += ["--skip-damaged"]
+    if budget_store is not None:
+        parts += ["--budget-store", str(budget_store)]
+        for step in budget_at:
+            parts += ["--budget-at", str(step)]
     return shlex.join(parts)
 
 
