@@ -237,3 +237,37 @@ def test_filters_reach_the_reported_tables(browser, tmp_path: Path) -> None:
     Select(browser.find_element("id", "filter-protocol")).select_by_value("rcdnet-matlab")
     shown = [row for row in rain200h.find_elements("css selector", "tbody tr") if row.is_displayed()]
     assert [row.find_element("css selector", "td:nth-child(2)").text for row in shown] == ["d"]
+
+
+def test_synthmix_ddn_and_real_ddn_filter_apart(browser, tmp_path: Path) -> None:
+    """synthmix's procedural `ddn` domain and the real DDN-Data share a name: the test-set select offers
+    them as `synthmix/ddn` and `ddn`, and each shows its own numbers only (one select value used to show
+    both, a synthmix column under a real dataset's heading)."""
+    from selenium.webdriver.support.ui import Select
+
+    from tests.test_reported import _reported
+    from zoo.results.field import field_tables, load_reported
+
+    rows = [make_row(run=f"brn-{method}-s{seed}", backbone="brn", config="tiny", method=method, train_data="synthmix",
+                     eval_dataset=dataset, metric="psnr", protocol="y-matlab", value=20.0 + seed + (method == "coic"),
+                     n_images=4, iterations=10, seed=seed, source="measured")
+            for method in ("baseline", "coic") for seed in range(2) for dataset in ("light", "ddn")]
+    ResultsStore(tmp_path / "results").append(rows)
+    lb = build(tmp_path / "results", reported=None)
+    reported = _reported(tmp_path, [{"backbone": "a", "protocol": "y-matlab", "psnr": 32.0, "ssim": 0.93, "dataset": "ddn"}])
+    page = tmp_path / "ddn.html"
+    page.write_text(to_page(lb, field=field_tables(load_reported(reported))), encoding="utf-8")
+    browser.get(page.as_uri())
+    select = Select(browser.find_element("id", "filter-dataset"))
+    assert {"synthmix/ddn", "ddn", "light"} <= {option.get_attribute("value") for option in select.options}
+    field = browser.find_element("css selector", 'section.field[data-dataset="ddn"]')
+    measured = browser.find_elements("css selector", '#board-0 [data-col="synthmix/ddn"]')
+    long_rows = browser.find_elements("css selector", '#long tbody tr[data-dataset="synthmix/ddn"]')
+    assert measured and long_rows and "ddn" in [cell.text for cell in measured]  # the header keeps its short name
+
+    select.select_by_value("ddn")
+    assert field.is_displayed()
+    assert not any(cell.is_displayed() for cell in measured) and not any(row.is_displayed() for row in long_rows)
+    select.select_by_value("synthmix/ddn")
+    assert not field.is_displayed()
+    assert all(cell.is_displayed() for cell in measured) and all(row.is_displayed() for row in long_rows)

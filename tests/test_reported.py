@@ -16,7 +16,7 @@ from zoo.evaluation.records import COLUMNS, REPORTED_COLUMNS, make_row
 from zoo.results.boards import build
 from zoo.results.field import PROTOCOL_MARKER, UNSTATED, field_tables, load_reported, problems, to_markdown
 from zoo.results.html import to_page
-from zoo.results.model_index import model_index
+from zoo.results.model_index import dataset_entry, model_index
 from zoo.results.plot import _interval_bars
 from zoo.results.store import ResultsStore
 
@@ -171,6 +171,14 @@ def test_model_index_measured_rows_are_seed_means(tmp_path: Path) -> None:
     assert metric["value"] == pytest.approx(21.0) and metric["args"] == {"seeds": 3} and metric["name"] == "PSNR (y-matlab)"
     # synthmix's domains are procedural: "heavy" (or "ddn") must not read as a real dataset
     assert entry["results"][0]["dataset"] == {"type": "synthmix/heavy", "name": "synthmix heavy (procedural)", "split": "test"}
+
+
+def test_model_index_tells_the_two_ddns_apart() -> None:
+    """`ddn` names synthmix's procedural domain for a run trained on synthmix and DDN-Data otherwise; a
+    real test set scored by a synthmix-trained run stays the real one."""
+    assert dataset_entry("ddn", "synthmix")["type"] == "synthmix/ddn"
+    assert dataset_entry("ddn", "rain200l,rain200h,rain800,did,ddn")["type"] == "ddn"
+    assert dataset_entry("rain200h", "synthmix") == {"type": "rain200h", "name": "Rain200H", "split": "test"}
 
 
 def test_cli_model_index_yaml(monkeypatch, capsys, tmp_path: Path) -> None:

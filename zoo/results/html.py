@@ -8,7 +8,8 @@ its boards at chosen budgets), the field's reported numbers, then one long table
 a row per (board, row, test set) holding every statistic the board has, extra statistics included
 (a confidence interval or a marker column added to `Board.stats` appears without a change here).
 Every column header sorts its table (numbers by value, click again to reverse); two selects filter
-every table by test set and by protocol. The command that regenerates the page is in a comment at
+every table by test set (synthmix's `ddn` domain as `synthmix/ddn`, apart from the real DDN-Data:
+`results.test_sets`) and by protocol. The command that regenerates the page is in a comment at
 its top and in its body.
 """
 
@@ -27,6 +28,7 @@ from .budget import BudgetView
 from .cells import board_cells
 from .field import FieldTable, params_text, rank_text, short_url
 from .stats import LEVEL
+from .test_sets import filter_key
 
 # The columns of `Board.stats` the page knows; any other column (a CI, a marker) is shown as it is.
 KNOWN_STATS = ("backbone", "config", "method", "eval_dataset", "mean", "std", "n", "best")
@@ -116,7 +118,7 @@ def to_page(
     title = f"coic-zoo leaderboard: {metric_info(lb.metric).label}"
     budget_boards = budget.boards if budget is not None else []
     boards = [*lb.boards, *budget_boards]
-    datasets = _unique([*(d for board in boards for d in board.datasets), *(t.dataset for t in field)])
+    datasets = _unique([*(filter_key(d, board.train_data) for board in boards for d in board.datasets), *(t.dataset for t in field)])
     protocols = _unique([*(board.protocol for board in boards), *(p for t in field for p in t.protocols)])
     parts = ["<!DOCTYPE html>"]
     if generated:
@@ -197,7 +199,7 @@ def _board_section(board: Board, board_index: int, level: int = 2, lead: str = "
     lines.append(f'<table class="sortable" id="board-{board_index}">')
     lines.append("<caption>" + "<br>".join(esc(c) for c in board.captions()) + "</caption>")
     header = "".join(f"<th>{esc(h)}</th>" for h in ("backbone", "config", "method", "seeds"))
-    header += "".join(f'<th data-col="{esc(d)}">{esc(d)}</th>' for d in board.datasets)
+    header += "".join(f'<th data-col="{esc(filter_key(d, board.train_data))}">{esc(d)}</th>' for d in board.datasets)
     lines.append(f"<thead><tr>{header}</tr></thead><tbody>")
     for key, cells in board_cells(board):
         klass = ' class="gain"' if key[2] == GAIN else ""
@@ -207,7 +209,7 @@ def _board_section(board: Board, board_index: int, level: int = 2, lead: str = "
             row = board.cell(key, dataset)
             value = "" if row is None or pd.isna(row["mean"]) else repr(float(row["mean"]))
             shown = f"<b>{esc(text)}</b>" if best else esc(text)
-            tds.append(f'<td class="num" data-col="{esc(dataset)}" data-sort="{value}">{shown}</td>')
+            tds.append(f'<td class="num" data-col="{esc(filter_key(dataset, board.train_data))}" data-sort="{value}">{shown}</td>')
         lines.append(f"<tr{klass}>" + "".join(tds) + "</tr>")
     lines.append("</tbody></table></section>")
     return "\n".join(lines)
@@ -264,7 +266,8 @@ def _long_table(lb: Leaderboard) -> str:
             cells += [_num(stat[c], digits) if _is_number(stat.get(c)) else _td(stat.get(c)) for c in extras]
             cells.append(_td("yes" if _truthy(stat.get("best")) else ""))
             klass = ' class="gain"' if stat["method"] == GAIN else ""
-            lines.append(f'<tr{klass} data-dataset="{esc(dataset)}" data-protocol="{esc(board.protocol)}">' + "".join(cells) + "</tr>")
+            key = filter_key(dataset, board.train_data)
+            lines.append(f'<tr{klass} data-dataset="{esc(key)}" data-protocol="{esc(board.protocol)}">' + "".join(cells) + "</tr>")
     lines.append("</tbody></table>")
     return "\n".join(lines)
 

@@ -17,6 +17,7 @@ from .. import defaults
 from ..data.layouts.table import dataset_names, get_layout
 from ..errors import ZooError
 from ..evaluation.metric_table import metric_info
+from .test_sets import is_procedural
 
 TASK = {"type": "image-to-image", "name": "Image Deraining"}
 INDEX_METRICS = ("psnr", "ssim")
@@ -24,10 +25,9 @@ _MODEL = ["source", "run_name", "backbone", "config", "method", "train_data", "i
 
 
 def dataset_entry(name: str, train_data: str) -> dict[str, str]:
-    """The model-index `dataset` of test set `name`: Rain200H for `rain200h` (the layout's title), while a
-    run trained on synthmix is scored on synthmix's procedural domains, whose names (`ddn`, `did-low`)
-    must not pass for the real datasets."""
-    if train_data == defaults.DATA:
+    """The model-index `dataset` of test set `name`: Rain200H for `rain200h` (the layout's title), while
+    synthmix's procedural domains (`ddn`, `did-low`; `results.test_sets`) must not pass for the real datasets."""
+    if is_procedural(name, train_data):
         return {"type": f"{defaults.DATA}/{name}", "name": f"{defaults.DATA} {name} (procedural)", "split": "test"}
     return {"type": name, "name": get_layout(name).title if name in dataset_names() else name, "split": "test"}
 
