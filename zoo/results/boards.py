@@ -20,12 +20,12 @@ from typing import Any
 import pandas as pd
 
 from ..data.spec import REAL_DATASETS
+from ..data.synth import DOMAINS
 from ..errors import ZooError
 from ..evaluation.metric_table import metric_info
 from ..evaluation.protocols import PROTOCOLS
 from . import stats as ci
 from .store import DEFAULT_STORE, ResultsStore, require
-from .test_sets import PROCEDURAL_DOMAINS
 
 DEFAULT_REPORTED = Path("leaderboards/reported")
 SOURCES = ("measured", "reported", "all")
@@ -237,7 +237,7 @@ def dataset_order(names: Any) -> list[str]:
     """The suite's own order for the test sets it knows (synthmix domains, then real sets), then A-Z."""
     names = [str(n) for n in names]
     # "ddn" is both a synthmix domain and a real set: use the order that knows most of the names.
-    orders = [PROCEDURAL_DOMAINS, REAL_DATASETS]
+    orders = [tuple(DOMAINS), REAL_DATASETS]
     known = max(orders, key=lambda order: sum(n in order for n in names))
     rank = {name: i for i, name in enumerate(known)}
     return sorted(names, key=lambda n: (rank.get(n, len(known)), n))

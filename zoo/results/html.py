@@ -199,17 +199,18 @@ def _board_section(board: Board, board_index: int, level: int = 2, lead: str = "
     lines.append(f'<table class="sortable" id="board-{board_index}">')
     lines.append("<caption>" + "<br>".join(esc(c) for c in board.captions()) + "</caption>")
     header = "".join(f"<th>{esc(h)}</th>" for h in ("backbone", "config", "method", "seeds"))
-    header += "".join(f'<th data-col="{esc(filter_key(d, board.train_data))}">{esc(d)}</th>' for d in board.datasets)
+    columns = [filter_key(d, board.train_data) for d in board.datasets]  # the test-set filter's values
+    header += "".join(f'<th data-col="{esc(column)}">{esc(d)}</th>' for d, column in zip(board.datasets, columns))
     lines.append(f"<thead><tr>{header}</tr></thead><tbody>")
     for key, cells in board_cells(board):
         klass = ' class="gain"' if key[2] == GAIN else ""
         tds = [f"<td>{esc(key[0])}</td>", f"<td>{esc(key[1])}</td>", f"<td>{esc(method_label(key[2]))}</td>",
                f'<td class="num">{esc(board.seeds(key))}</td>']
-        for dataset, (text, best) in zip(board.datasets, cells):
+        for dataset, column, (text, best) in zip(board.datasets, columns, cells):
             row = board.cell(key, dataset)
             value = "" if row is None or pd.isna(row["mean"]) else repr(float(row["mean"]))
             shown = f"<b>{esc(text)}</b>" if best else esc(text)
-            tds.append(f'<td class="num" data-col="{esc(filter_key(dataset, board.train_data))}" data-sort="{value}">{shown}</td>')
+            tds.append(f'<td class="num" data-col="{esc(column)}" data-sort="{value}">{shown}</td>')
         lines.append(f"<tr{klass}>" + "".join(tds) + "</tr>")
     lines.append("</tbody></table></section>")
     return "\n".join(lines)

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from .. import defaults
 from ..data.spec import REAL_DATASETS
-from ..data.synth import HELD_OUT_DOMAINS, TRAIN_DOMAINS
-
-PROCEDURAL_DOMAINS = (*TRAIN_DOMAINS, *HELD_OUT_DOMAINS)
+from ..data.synth import DOMAINS
 
 
 def is_procedural(name: str, train_data: str) -> bool:
     """Whether test set `name` of a run trained on `train_data` is one of synthmix's procedural domains."""
-    return train_data == defaults.DATA and name in PROCEDURAL_DOMAINS
+    return train_data == defaults.DATA and name in DOMAINS
 
 
 def filter_key(name: str, train_data: str) -> str:
