@@ -131,6 +131,7 @@ def test_page_adds_the_budget_section(store: Path, tmp_path: Path, monkeypatch: 
 
 @pytest.mark.parametrize("options", [
     ["--at-iteration", "400", "--format", "md"],
+    ["--view", "power", "--at-iteration", "400", "--format", "md"],
     ["--format", "html", "--budget-store", "{store}", "--budget-at", "200", "--budget-at", "600"],
 ])
 def test_the_recorded_command_reruns_to_the_same_file(
@@ -162,4 +163,38 @@ def test_budget_options_refuse_what_they_cannot_show(store: Path, tmp_path: Path
     (tmp_path / "empty").mkdir()
     filled = [a.format(store=store, empty=tmp_path / "empty") for a in arguments]
     code, _, err = run_cli(["leaderboard", "--store", str(store), *filled], monkeypatch, capsys)
+    assert code == 2 and message in err and "Traceback" not in err, err
+
+
+def test_power_view_sizes_each_backbone_from_its_per_seed_spread(
+    store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--view power` at a budget: the board's average CoIC − baseline and interval, and the smallest
+    seed count whose t-interval half-width from that per-seed std is at most 0.15 dB."""
+    code, out, err = run_cli(["leaderboard", "--view", "power", "--store", str(store), "--at-iteration", "400", "--format", "csv"],
+                             monkeypatch, capsys)
+    assert code == 0, err
+    table = _csv(out).set_index("backbone")
+    assert sorted(table.index) == ["brn", "rcdnet"] and set(table["iterations"]) == {400} and set(table["seeds"]) == {len(SEEDS)}
+    for backbone in ("brn", "rcdnet"):
+        mean, low, high = _direct(backbone, "average", 400)
+        row = table.loc[backbone]
+        # the CSV prints 6 significant digits
+        assert (row["mean"], row["half_width"]) == pytest.approx((mean, (high - low) / 2), abs=1e-4)
+        std = (high - low) / 2 * math.sqrt(len(SEEDS)) / stats.t.ppf(0.975, len(SEEDS) - 1)
+        assert row["std"] == pytest.approx(std, rel=1e-4)
+        needed = int(row["seeds_needed"])
+        half = [stats.t.ppf(0.975, n - 1) * std / math.sqrt(n) for n in (needed - 1, needed)]  # with n - 1 and n seeds
+        # 1e-4 relative: std comes back through the CSV's 6 significant digits
+        assert half[1] <= 0.15 * (1 + 1e-4) and (needed == 2 or half[0] > 0.15 * (1 - 1e-4))
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--format", "html"], "--view power: --format 'html' is not available; use table, md, csv"),
+    (["--at-iteration", "300"], "--at-iteration 300: no run"),
+    (["--backbone", "idt"], "idt"),
+])
+def test_power_view_refuses_what_it_cannot_size(store: Path, arguments: list[str], message: str,
+                                                monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["leaderboard", "--view", "power", "--store", str(store), *arguments], monkeypatch, capsys)
     assert code == 2 and message in err and "Traceback" not in err, err

@@ -11,10 +11,12 @@ spread once per-image scores are stored.
 
 from __future__ import annotations
 
+import io
 import math
 
 import pandas as pd
 
+from ..errors import ZooError
 from .boards import AVERAGE, GAIN, Leaderboard
 from .stats import LEVEL
 
@@ -48,3 +50,63 @@ def power_table(lb: Leaderboard, target: float = TARGET_DB, level: float = LEVEL
                 "seeds_needed": seeds_needed(std, target, level) if pd.notna(std) else None,
             })
     return pd.DataFrame(rows)
+
+
+HEADERS = {  # power_table column: what `zoo leaderboard --view power` calls it
+    "backbone": "backbone", "config": "config", "iterations": "iterations", "seeds": "seeds",
+    "mean": "CoIC − baseline (dB)", "std": "per-seed std (dB)", "half_width": "half-width now (dB)",
+    "seeds_needed": "seeds needed",
+}
+FORMATS = ("table", "md", "csv")
+
+
+def power_caption(target: float = TARGET_DB, level: float = LEVEL) -> str:
+    """What the power view's columns mean, printed under it."""
+    return (
+        f"CoIC − baseline PSNR on the average of the test sets, paired over seeds. Seeds needed: the smallest S with "
+        f"t({0.5 + level / 2:.3f}, S − 1) × std / √S <= {target} dB, the {level:.0%} half-width the benchmark aims at, from the "
+        "per-seed std seen so far (a plan: a few seeds estimate the std loosely); '> "
+        f"{MAX_SEEDS}' where even {MAX_SEEDS} would not do. Half-width now: the interval the board prints."
+    )
+
+
+def _cell(column: str, value: object) -> str:
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
+        return f"> {MAX_SEEDS}" if column == "seeds_needed" else "–"
+    if column == "mean":
+        return f"{float(value):+.3f}"  # type: ignore[arg-type]
+    if column in ("std", "half_width"):
+        return f"{float(value):.3f}"  # type: ignore[arg-type]
+    if column in ("iterations", "seeds", "seeds_needed"):
+        return str(int(float(value)))  # type: ignore[arg-type]
+    return str(value)
+
+
+def render_power(table: pd.DataFrame, fmt: str, generated: str | None = None) -> str:
+    """`power_table` as plain text (`table`), markdown or CSV (the CSV keeps full precision)."""
+    if fmt not in FORMATS:
+        raise ZooError(f"--view power: --format '{fmt}' is not available; use {', '.join(FORMATS)}")
+    if fmt == "csv":
+        buffer = io.StringIO()
+        table.reindex(columns=list(HEADERS)).to_csv(buffer, index=False, float_format="%.6g", lineterminator="\n")
+        return buffer.getvalue()
+    cells = [[_cell(c, row[c]) for c in HEADERS] for _, row in table.iterrows()]
+    if fmt == "md":
+        lines = [f"<!-- {generated} -->", ""] if generated else []
+        lines += ["# CoIC − baseline: seeds for the target half-width", ""] + ([generated, ""] if generated else [])
+        lines.append("| " + " | ".join(HEADERS.values()) + " |")
+        lines.append("|" + "|".join("---" if c in ("backbone", "config") else "---:" for c in HEADERS) + "|")
+        lines += ["| " + " | ".join(row) + " |" for row in cells]
+        return "\n".join(lines + ["", power_caption()]) + "\n"
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    shown = Table(title="CoIC − baseline: seeds for the target half-width", caption=power_caption(), box=box.SIMPLE_HEAD)
+    for column, header in HEADERS.items():
+        shown.add_column(header, justify="left" if column in ("backbone", "config") else "right")
+    for row in cells:
+        shown.add_row(*row)
+    console = Console(record=True, width=160, file=io.StringIO(), color_system=None)
+    console.print(shown)
+    return console.export_text()
