@@ -312,13 +312,13 @@ def _power_view(
     from ..results.generated import command_line
     from ..results.power import power_table, render_power
 
-    images_table: dict[str, Any] = {}
+    at_budget: dict[str, Any] = {}  # build's table and images at --at-iteration, from the curves
     if at_iteration is not None:
         from ..results.budget import rows_at
         from ..results.store import ResultsStore
 
-        images_table = {"table": rows_at(ResultsStore(store).load_curves(), at_iteration), "images": None}
-    table = power_table(build(store, backbones=backbones, **images_table))
+        at_budget = {"table": rows_at(ResultsStore(store).load_curves(), at_iteration), "images": None}
+    table = power_table(build(store, backbones=backbones, **at_budget))
     if table.empty:
         raise ZooError(f"the results store {store} has no paired baseline and CoIC runs (same backbone, seed and test sets) to size")
     command = command_line(store, fmt, out, backbones=backbones, view=POWER, at_iteration=at_iteration, skip_damaged=bool(skipped))
