@@ -198,3 +198,17 @@ def test_power_view_refuses_what_it_cannot_size(store: Path, arguments: list[str
                                                 monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(["leaderboard", "--view", "power", "--store", str(store), *arguments], monkeypatch, capsys)
     assert code == 2 and message in err and "Traceback" not in err, err
+
+
+def test_power_view_tells_an_unsized_backbone_from_an_unaffordable_one() -> None:
+    """One seed has no spread, so its budget is unknown ('–'); a spread no 1000 seeds can narrow says so."""
+    from zoo.results.power import render_power
+
+    table = pd.DataFrame([
+        {"backbone": "brn", "config": "tiny", "iterations": 200, "seeds": 1, "mean": 0.1, "std": float("nan"),
+         "half_width": float("nan"), "seeds_needed": None},
+        {"backbone": "idt", "config": "tiny", "iterations": 200, "seeds": 3, "mean": 0.1, "std": 50.0,
+         "half_width": 124.0, "seeds_needed": None},
+    ])
+    rows = [line for line in render_power(table, "md").splitlines() if line.startswith("| ")][1:]
+    assert rows[0].endswith("| – |") and rows[1].endswith("| > 1000 |")

@@ -70,9 +70,10 @@ def power_caption(target: float = TARGET_DB, level: float = LEVEL) -> str:
     )
 
 
-def _cell(column: str, value: object) -> str:
+def _cell(column: str, value: object, sized: bool) -> str:
+    """One printed cell; `sized`: the row has a per-seed std (2+ seeds), so a missing budget means 'above MAX_SEEDS'."""
     if value is None or pd.isna(value):  # type: ignore[call-overload]
-        return f"> {MAX_SEEDS}" if column == "seeds_needed" else "–"
+        return f"> {MAX_SEEDS}" if column == "seeds_needed" and sized else "–"
     if column == "mean":
         return f"{float(value):+.3f}"  # type: ignore[arg-type]
     if column in ("std", "half_width"):
@@ -90,7 +91,7 @@ def render_power(table: pd.DataFrame, fmt: str, generated: str | None = None) ->
         buffer = io.StringIO()
         table.reindex(columns=list(HEADERS)).to_csv(buffer, index=False, float_format="%.6g", lineterminator="\n")
         return buffer.getvalue()
-    cells = [[_cell(c, row[c]) for c in HEADERS] for _, row in table.iterrows()]
+    cells = [[_cell(c, row[c], pd.notna(row["std"])) for c in HEADERS] for _, row in table.iterrows()]
     if fmt == "md":
         lines = [f"<!-- {generated} -->", ""] if generated else []
         lines += ["# CoIC − baseline: seeds for the target half-width", ""] + ([generated, ""] if generated else [])
