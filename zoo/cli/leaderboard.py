@@ -124,12 +124,10 @@ def _board(
         _field(dataset, protocol, backbone, reported, fmt, out)
         return
     if at_iteration is not None:
-        from ..results.budget import rows_at
-        from ..results.store import ResultsStore
+        from ..results.budget import board_at
 
         store = store if store is not None else DEFAULT_STORE
-        lb = build(store, metric=metric, datasets=dataset, protocol=protocol, backbones=backbone,
-                   table=rows_at(ResultsStore(store).load_curves(), at_iteration), images=None)
+        lb = board_at(store, at_iteration, metric=metric, datasets=dataset, protocol=protocol, backbones=backbone)
     elif store is None and source == "measured":
         from ..results.packaged_board import default_tables
 
@@ -309,16 +307,12 @@ def _power_view(
     """How many paired seeds each backbone's CoIC − baseline needs (`results.power`), at the store's last
     budget or at `at_iteration` (from the learning curves, as the table at that budget)."""
     from ..results.boards import build
+    from ..results.budget import board_at
     from ..results.generated import command_line
     from ..results.power import power_table, render_power
 
-    at_budget: dict[str, Any] = {}  # build's table and images at --at-iteration, from the curves
-    if at_iteration is not None:
-        from ..results.budget import rows_at
-        from ..results.store import ResultsStore
-
-        at_budget = {"table": rows_at(ResultsStore(store).load_curves(), at_iteration), "images": None}
-    table = power_table(build(store, backbones=backbones, **at_budget))
+    lb = build(store, backbones=backbones) if at_iteration is None else board_at(store, at_iteration, backbones=backbones)
+    table = power_table(lb)
     if table.empty:
         raise ZooError(f"the results store {store} has no paired baseline and CoIC runs (same backbone, seed and test sets) to size")
     command = command_line(store, fmt, out, backbones=backbones, view=POWER, at_iteration=at_iteration, skip_damaged=bool(skipped))

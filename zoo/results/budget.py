@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from ..errors import ZooError
 from ..evaluation.records import COLUMNS
-from .boards import AVERAGE, Board, build, dataset_order
+from .boards import AVERAGE, Board, Leaderboard, build, dataset_order
 from .stats import t_interval
 from .store import ResultsStore
 
@@ -53,6 +54,16 @@ def rows_at(curves: pd.DataFrame, step: int, option: str = "--at-iteration") -> 
         raise ZooError(f"{option} {step}: no run of the store recorded a test score there; recorded: {shown}")
     rows = frame.assign(metric="psnr", value=frame["psnr"], iterations=int(step), source=frame["source"].fillna("measured"))
     return rows.reindex(columns=list(COLUMNS)).reset_index(drop=True)
+
+
+def board_at(
+    store: str | Path, step: int, curves: pd.DataFrame | None = None, option: str = "--at-iteration", **filters: Any,
+) -> Leaderboard:
+    """The leaderboard of `store` at training step `step`, built from its runs' curve points (`rows_at`):
+    what `--at-iteration` and `--budget-at` show. `curves` (the store's, already loaded) saves reading
+    them again for each step; `filters` are `build`'s (metric, datasets, protocol, backbones)."""
+    curves = ResultsStore(store).load_curves() if curves is None else curves
+    return build(store, table=rows_at(curves, step, option), images=None, **filters)
 
 
 def paired_differences(curves: pd.DataFrame) -> pd.DataFrame:
@@ -112,5 +123,5 @@ def budget_view(store: str | Path, steps: Sequence[int]) -> BudgetView:
         raise ZooError(f"--budget-store {store}: no CoIC and baseline runs there share a seed and a learning curve "
                        "(train both with --eval-every N, e.g. with benchmarks/matrices/synthmix-budget.yaml)")
     boards = [board for step in (steps or recorded_steps(curves)[-1:])
-              for board in build(store, table=rows_at(curves, step, "--budget-at"), images=None).boards]
+              for board in board_at(store, step, curves, "--budget-at").boards]
     return BudgetView(store, boards, png_bytes(lambda path: plot_gain_curves(gains, path)))
