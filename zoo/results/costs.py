@@ -21,6 +21,7 @@ import pandas as pd
 from ..errors import ZooError
 from .boards import ROW_KEYS, load_table, method_label
 from .store import MODEL_COSTS_FILE
+from .text import tables_as_text
 
 COLUMNS = (
     "backbone", "config", "method", "seed", "train_data", "iterations", "device", "precision", "effective_batch",
@@ -97,11 +98,7 @@ def rich_table(runs: pd.DataFrame) -> object:
 
 
 def to_text(runs: pd.DataFrame, width: int = 240) -> str:
-    from rich.console import Console
-
-    console = Console(record=True, width=width, file=io.StringIO(), color_system=None)
-    console.print(rich_table(runs))
-    return console.export_text()
+    return tables_as_text([rich_table(runs)], width=width)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,7 +224,6 @@ def render_model_costs(costs: pd.DataFrame, fmt: str) -> str:
         return "\n".join(lines) + "\n"
     if fmt == "table":
         from rich import box
-        from rich.console import Console
         from rich.table import Table
 
         table = Table(title="cost: baseline and CoIC side by side", caption=model_costs_caption(costs), caption_justify="left", box=box.SIMPLE_HEAD)
@@ -238,7 +234,5 @@ def render_model_costs(costs: pd.DataFrame, fmt: str) -> str:
                 table.add_column(f"{label}\n{method}", justify="right")
         for c in cells:
             table.add_row(*c)
-        console = Console(record=True, width=240, file=io.StringIO(), color_system=None)
-        console.print(table)
-        return console.export_text()
+        return tables_as_text([table], width=240)
     raise ZooError(f"--format '{fmt}' is unknown; use table, md, csv or html")

@@ -19,6 +19,7 @@ import pandas as pd
 from ..errors import ZooError
 from .boards import AVERAGE, GAIN, Leaderboard
 from .stats import LEVEL
+from .text import tables_as_text
 
 TARGET_DB = 0.15
 MAX_SEEDS = 1000
@@ -100,7 +101,6 @@ def render_power(table: pd.DataFrame, fmt: str, generated: str | None = None) ->
         lines += ["| " + " | ".join(row) + " |" for row in cells]
         return "\n".join(lines + ["", power_caption()]) + "\n"
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
     shown = Table(title="CoIC − baseline: seeds for the target half-width", caption=power_caption(), box=box.SIMPLE_HEAD)
@@ -108,6 +108,4 @@ def render_power(table: pd.DataFrame, fmt: str, generated: str | None = None) ->
         shown.add_column(header, justify="left" if column in ("backbone", "config") else "right")
     for row in cells:
         shown.add_row(*row)
-    console = Console(record=True, width=160, file=io.StringIO(), color_system=None)
-    console.print(shown)
-    return console.export_text()
+    return tables_as_text([shown], width=160)
