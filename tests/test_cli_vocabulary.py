@@ -254,3 +254,28 @@ def test_leaderboard_old_cost_spellings_give_the_new_output(old, new, note, stor
         outputs.append(out)
     assert outputs[0] == outputs[1]
     _deprecated(err, *note)
+
+
+@pytest.mark.parametrize(
+    ("view", "option", "readable"),
+    [
+        ("run-cost", ["--dataset", "light"], "--store, --backbone, --format, --out"),
+        ("run-cost", ["--at-iteration", "200"], "--store, --backbone, --format, --out"),
+        ("model-cost", ["--metric", "ssim"], "--store, --backbone, --format, --out, --measure-costs"),
+        ("model-cost", ["--plot", "gain.png"], "--store, --backbone, --format, --out, --measure-costs"),
+        ("power", ["--dataset", "light"], "--store, --backbone, --format, --out, --at-iteration, --protocol"),
+        ("power", ["--metric", "ssim"], "--store, --backbone, --format, --out, --at-iteration, --protocol"),
+        ("power", ["--source", "all"], "--store, --backbone, --format, --out, --at-iteration, --protocol"),
+    ],
+)
+def test_a_view_refuses_a_board_option_it_would_ignore(view, option, readable, store: Path, monkeypatch, capsys) -> None:
+    """`--view power --metric ssim` used to print the PSNR budget; an option a view does not read is now named."""
+    code, out, err = run_cli(["leaderboard", "--store", str(store), "--view", view, *option], monkeypatch, capsys)
+    assert code == 2 and out == "" and "Traceback" not in err, err
+    assert f"--view {view} does not use {option[0]}; it reads {readable}" in err
+
+
+def test_measuring_costs_needs_a_cost_table_to_show_them(store: Path, monkeypatch, capsys) -> None:
+    """On the scores view --measure-costs fills the --with-costs table; alone it would measure for minutes and show nothing."""
+    code, _, err = run_cli(["leaderboard", "--store", str(store), "--measure-costs"], monkeypatch, capsys)
+    assert code == 2 and "add --with-costs" in err and "Traceback" not in err, err

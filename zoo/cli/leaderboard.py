@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from ..errors import ZooError
-from ..results.store import DEFAULT_STORE
+from ..results.store import DEFAULT_REPORTED, DEFAULT_STORE
 from .deprecations import deprecated
 
 console = Console()
@@ -18,6 +18,13 @@ notes = Console(stderr=True)  # status lines, kept out of a leaderboard printed 
 SCORES, MODEL_COST, RUN_COST, POWER = "scores", "model-cost", "run-cost", "power"
 VIEWS = (SCORES, MODEL_COST, RUN_COST, POWER)
 FIELD_FORMATS = ("html", "md", "table")  # formats that show reported numbers as field tables beside the boards
+# the board options each other view reads (besides --store, --backbone, --format, --out, --skip-damaged);
+# any other one given would be ignored, so it is refused
+VIEW_OPTIONS = {
+    RUN_COST: (),
+    MODEL_COST: ("--measure-costs",),
+    POWER: ("--at-iteration", "--protocol"),
+}
 
 
 def leaderboard(
@@ -34,7 +41,7 @@ def leaderboard(
     source: str = typer.Option("measured", "--source", help="measured, reported or all."),
     protocol: str | None = typer.Option(None, "--protocol", help="Only numbers computed under this protocol."),
     backbone: list[str] = typer.Option([], "--backbone", help="Only these backbones (repeatable)."),
-    reported: Path = typer.Option(Path("leaderboards/reported"), "--reported", help="Folder of reported-number CSVs."),
+    reported: Path = typer.Option(DEFAULT_REPORTED, "--reported", help="Folder of reported-number CSVs."),
     fmt: str | None = typer.Option(
         None, "--format", help="table, md, csv, html or model-index (Hugging Face YAML) (default: from --out's suffix, else table).",
     ),
@@ -83,6 +90,12 @@ def leaderboard(
     if view not in VIEWS:
         raise ZooError(f"--view '{view}' is unknown; use {', '.join(VIEWS)}")
     fmt = infer_format(fmt, out)
+    given = {
+        "--dataset": bool(dataset), "--metric": metric != "psnr", "--source": source != "measured", "--protocol": protocol is not None,
+        "--reported": reported != DEFAULT_REPORTED, "--plot": plot_path is not None,
+        "--at-iteration": at_iteration is not None, "--with-costs": with_costs, "--measure-costs": measure_costs,
+    }
+    _refuse_unread_options(view, [option for option, set_ in given.items() if set_])
     if budget_at and budget_store is None:
         raise ZooError("--budget-at picks the budgets of --budget-store's boards; add --budget-store STORE (for one store's table "
                        "at a budget, use --at-iteration N)")
@@ -95,12 +108,25 @@ def leaderboard(
         elif view == MODEL_COST:
             _model_cost_view(store, backbone, fmt, out, measure=measure_costs)
         elif view == POWER:
-            _power_view(store if store is not None else DEFAULT_STORE, backbone, at_iteration, fmt, out, skipped)
+            _power_view(store if store is not None else DEFAULT_STORE, backbone, protocol, at_iteration, fmt, out, skipped)
         else:
             _board(store, dataset, metric, source, protocol, backbone, reported, fmt, out, plot_path, at_iteration,
                    with_costs, measure_costs, skipped, budget_store, budget_at)
     for line in skipped:  # after the output: what --skip-damaged left out
         notes.print(f"note: {line}; its rows are not in this output", style="yellow", highlight=False, markup=False)
+
+
+def _refuse_unread_options(view: str, given: list[str]) -> None:
+    """A view other than the scores reads only some board options; one it would ignore is refused by name,
+    so `--view power --metric ssim` does not print a PSNR budget as if it were SSIM's."""
+    if view == SCORES:
+        if "--measure-costs" in given and "--with-costs" not in given:
+            raise ZooError("--measure-costs measures the model-cost table; add --with-costs (below the scores) or use --view model-cost")
+        return
+    unread = [option for option in given if option not in VIEW_OPTIONS[view]]
+    if unread:
+        reads = ", ".join(["--store", "--backbone", "--format", "--out", *VIEW_OPTIONS[view]])
+        raise ZooError(f"--view {view} does not use {', '.join(unread)}; it reads {reads} (drop the option, or use --view {SCORES})")
 
 
 def _board(
@@ -302,20 +328,23 @@ def _cost_view(store: Path, backbones: list[str], fmt: str, out: Path | None, sk
 
 
 def _power_view(
-    store: Path, backbones: list[str], at_iteration: int | None, fmt: str, out: Path | None, skipped: list[str],
+    store: Path, backbones: list[str], protocol: str | None, at_iteration: int | None, fmt: str, out: Path | None, skipped: list[str],
 ) -> None:
     """How many paired seeds each backbone's CoIC − baseline needs (`results.power`), at the store's last
-    budget or at `at_iteration` (from the learning curves, as the table at that budget)."""
+    budget or at `at_iteration` (from the learning curves, as the table at that budget); `protocol` keeps
+    the numbers computed under it."""
     from ..results.boards import build
     from ..results.budget import board_at
     from ..results.generated import command_line
     from ..results.power import power_table, render_power
 
-    lb = build(store, backbones=backbones) if at_iteration is None else board_at(store, at_iteration, backbones=backbones)
+    filters = {"backbones": backbones, "protocol": protocol}
+    lb = build(store, **filters) if at_iteration is None else board_at(store, at_iteration, **filters)
     table = power_table(lb)
     if table.empty:
         raise ZooError(f"the results store {store} has no paired baseline and CoIC runs (same backbone, seed and test sets) to size")
-    command = command_line(store, fmt, out, backbones=backbones, view=POWER, at_iteration=at_iteration, skip_damaged=bool(skipped))
+    command = command_line(store, fmt, out, protocol=protocol, backbones=backbones, view=POWER, at_iteration=at_iteration,
+                           skip_damaged=bool(skipped))
     generated = f"Generated by `{command}` from the results store `{store}`. Do not edit by hand."
     _emit(render_power(table, fmt, generated if fmt == "md" else None), out)
 

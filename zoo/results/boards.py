@@ -25,9 +25,8 @@ from ..errors import ZooError
 from ..evaluation.metric_table import metric_info
 from ..evaluation.protocols import PROTOCOLS
 from . import stats as ci
-from .store import DEFAULT_STORE, ResultsStore, require
+from .store import DEFAULT_REPORTED, DEFAULT_STORE, ResultsStore, require
 
-DEFAULT_REPORTED = Path("leaderboards/reported")
 SOURCES = ("measured", "reported", "all")
 MEASURED = ("measured", "outputs")  # the leaderboard's `--source measured`: coic-zoo's runs and saved outputs (`zoo score`)
 GAIN = "coic-baseline"  # the method name of the CoIC-minus-baseline rows (in CSV)

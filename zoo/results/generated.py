@@ -8,12 +8,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .._atomic import atomic_write_text
-from .boards import DEFAULT_REPORTED, Leaderboard
+from .boards import Leaderboard
 from .budget import BudgetView
 from .field import FieldTable
 from .field import to_markdown as field_markdown
 from .html import gain_figure, to_page
 from .render import render
+from .store import DEFAULT_REPORTED
 
 
 def command_line(

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DEFAULT_STORE = Path("results")
+DEFAULT_REPORTED = Path("leaderboards/reported")  # the field's published numbers, one CSV per source
 MODEL_COSTS_FILE = "model-costs.csv"  # each model's measured costs (`costs.save_model_costs`), beside the parts
 
 
