@@ -46,10 +46,10 @@ def store(tmp_path: Path) -> Path:
     return results.root
 
 
-def _direct(backbone: str, dataset: str, step: int) -> tuple[float, float, float]:
+def _direct(backbone: str, dataset: str, step: int, seeds: tuple[int, ...] = SEEDS) -> tuple[float, float, float]:
     """Mean and 95% t-interval of the paired difference, written out independently of zoo.results.stats."""
     sets = DATASETS if dataset == "average" else (dataset,)
-    diffs = np.array([np.mean([_psnr(backbone, "coic", d, s, step) - _psnr(backbone, "baseline", d, s, step) for d in sets]) for s in SEEDS])
+    diffs = np.array([np.mean([_psnr(backbone, "coic", d, s, step) - _psnr(backbone, "baseline", d, s, step) for d in sets]) for s in seeds])
     half = stats.t.ppf(0.975, len(diffs) - 1) * diffs.std(ddof=1) / math.sqrt(len(diffs))
     return float(diffs.mean()), float(diffs.mean() - half), float(diffs.mean() + half)
 
@@ -132,6 +132,8 @@ def test_page_adds_the_budget_section(store: Path, tmp_path: Path, monkeypatch: 
 @pytest.mark.parametrize("options", [
     ["--at-iteration", "400", "--format", "md"],
     ["--view", "power", "--at-iteration", "400", "--format", "md"],
+    ["--view", "power", "--seed", "0", "--seed", "2", "--seed", "3", "--format", "md"],
+    ["--at-iteration", "600", "--seed", "1", "--seed", "3", "--format", "md"],
     ["--format", "html", "--budget-store", "{store}", "--budget-at", "200", "--budget-at", "600"],
 ])
 def test_the_recorded_command_reruns_to_the_same_file(
@@ -194,11 +196,28 @@ def test_power_view_sizes_each_backbone_from_its_per_seed_spread(
     (["--at-iteration", "300"], "--at-iteration 300: no run"),
     (["--backbone", "idt"], "idt"),
     (["--protocol", "rgb"], "rgb"),
+    (["--seed", "0", "--seed", "7"], "--seed 7: no run of the results store has that seed; it has: 0, 1, 2, 3"),
 ])
 def test_power_view_refuses_what_it_cannot_size(store: Path, arguments: list[str], message: str,
                                                 monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(["leaderboard", "--view", "power", "--store", str(store), *arguments], monkeypatch, capsys)
     assert code == 2 and message in err and "Traceback" not in err, err
+
+
+def test_power_view_of_some_seeds_is_their_interval(store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--seed` keeps those runs: the budget planned from the first seeds is reproduced from today's store."""
+    first = (0, 1, 2)
+    options = [option for seed in first for option in ("--seed", str(seed))]
+    code, out, err = run_cli(["leaderboard", "--view", "power", "--store", str(store), "--at-iteration", "400", *options, "--format", "csv"],
+                             monkeypatch, capsys)
+    assert code == 0, err
+    table = _csv(out).set_index("backbone")
+    assert set(table["seeds"]) == {len(first)}
+    for backbone in ("brn", "rcdnet"):
+        mean, low, high = _direct(backbone, "average", 400, first)
+        # the CSV prints 6 significant digits
+        assert (table.loc[backbone, "mean"], table.loc[backbone, "half_width"]) == pytest.approx((mean, (high - low) / 2), abs=1e-4)
+        assert (mean, low, high) != pytest.approx(_direct(backbone, "average", 400), abs=1e-3)  # the seeds left out matter
 
 
 def test_power_view_sizes_the_protocol_asked_for(store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

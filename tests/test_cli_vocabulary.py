@@ -263,9 +263,10 @@ def test_leaderboard_old_cost_spellings_give_the_new_output(old, new, note, stor
         ("run-cost", ["--at-iteration", "200"], "--store, --backbone, --format, --out"),
         ("model-cost", ["--metric", "ssim"], "--store, --backbone, --format, --out, --measure-costs"),
         ("model-cost", ["--plot", "gain.png"], "--store, --backbone, --format, --out, --measure-costs"),
-        ("power", ["--dataset", "light"], "--store, --backbone, --format, --out, --at-iteration, --protocol"),
-        ("power", ["--metric", "ssim"], "--store, --backbone, --format, --out, --at-iteration, --protocol"),
-        ("power", ["--source", "all"], "--store, --backbone, --format, --out, --at-iteration, --protocol"),
+        ("power", ["--dataset", "light"], "--store, --backbone, --format, --out, --at-iteration, --protocol, --seed"),
+        ("power", ["--metric", "ssim"], "--store, --backbone, --format, --out, --at-iteration, --protocol, --seed"),
+        ("run-cost", ["--seed", "0"], "--store, --backbone, --format, --out"),
+        ("power", ["--source", "all"], "--store, --backbone, --format, --out, --at-iteration, --protocol, --seed"),
     ],
 )
 def test_a_view_refuses_a_board_option_it_would_ignore(view, option, readable, store: Path, monkeypatch, capsys) -> None:
@@ -279,3 +280,22 @@ def test_measuring_costs_needs_a_cost_table_to_show_them(store: Path, monkeypatc
     """On the scores view --measure-costs fills the --with-costs table; alone it would measure for minutes and show nothing."""
     code, _, err = run_cli(["leaderboard", "--store", str(store), "--measure-costs"], monkeypatch, capsys)
     assert code == 2 and "add --with-costs" in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(("source", "refused"), [("reported", "carry no training seed"), ("measured", "--seed 3: no run")])
+def test_seed_filter_refuses_what_it_cannot_pick(source: str, refused: str, store: Path, monkeypatch, capsys) -> None:
+    code, out, err = run_cli(["leaderboard", "--store", str(store), "--source", source, "--seed", "3"], monkeypatch, capsys)
+    assert code == 2 and out == "" and refused in err and "Traceback" not in err, err
+
+
+def test_seed_filter_keeps_those_runs_in_the_model_index(store: Path, monkeypatch, capsys) -> None:
+    ResultsStore(store).append([make_row(run="r1", backbone="rcdnet", config="tiny", method="coic", train_data="synthmix",
+                                         eval_dataset="light", metric="psnr", protocol="y-matlab", value=31.0, n_images=2,
+                                         iterations=5, seed=1, source="measured")])
+    shown = {}
+    for seeds in ([], ["--seed", "1"]):
+        code, out, err = run_cli(["leaderboard", "--store", str(store), "--format", "model-index", *seeds], monkeypatch, capsys)
+        assert code == 0, err
+        shown[len(seeds)] = out
+    assert "value: 31.0" in shown[2] and "value: 30.5" not in shown[2] and "--seed 1" in shown[2]
+    assert "value: 30.5" in shown[0] and "seeds: 2" in shown[0]  # both seeds' mean without the filter

@@ -23,7 +23,7 @@ FIELD_FORMATS = ("html", "md", "table")  # formats that show reported numbers as
 VIEW_OPTIONS = {
     RUN_COST: (),
     MODEL_COST: ("--measure-costs",),
-    POWER: ("--at-iteration", "--protocol"),
+    POWER: ("--at-iteration", "--protocol", "--seed"),
 }
 
 
@@ -41,6 +41,9 @@ def leaderboard(
     source: str = typer.Option("measured", "--source", help="measured, reported or all."),
     protocol: str | None = typer.Option(None, "--protocol", help="Only numbers computed under this protocol."),
     backbone: list[str] = typer.Option([], "--backbone", help="Only these backbones (repeatable)."),
+    seed: list[int] = typer.Option(
+        [], "--seed", help="Only runs trained with these seeds (repeatable), e.g. the first seeds a power budget was planned from.",
+    ),
     reported: Path = typer.Option(DEFAULT_REPORTED, "--reported", help="Folder of reported-number CSVs."),
     fmt: str | None = typer.Option(
         None, "--format", help="table, md, csv, html or model-index (Hugging Face YAML) (default: from --out's suffix, else table).",
@@ -93,9 +96,11 @@ def leaderboard(
     given = {
         "--dataset": bool(dataset), "--metric": metric != "psnr", "--source": source != "measured", "--protocol": protocol is not None,
         "--reported": reported != DEFAULT_REPORTED, "--plot": plot_path is not None,
-        "--at-iteration": at_iteration is not None, "--with-costs": with_costs, "--measure-costs": measure_costs,
+        "--at-iteration": at_iteration is not None, "--with-costs": with_costs, "--measure-costs": measure_costs, "--seed": bool(seed),
     }
     _refuse_unread_options(view, [option for option, set_ in given.items() if set_])
+    if seed and source == "reported":
+        raise ZooError("--seed picks measured runs; the reported numbers carry no training seed (drop --seed, or use --source all)")
     if budget_at and budget_store is None:
         raise ZooError("--budget-at picks the budgets of --budget-store's boards; add --budget-store STORE (for one store's table "
                        "at a budget, use --at-iteration N)")
@@ -108,10 +113,10 @@ def leaderboard(
         elif view == MODEL_COST:
             _model_cost_view(store, backbone, fmt, out, measure=measure_costs)
         elif view == POWER:
-            _power_view(store if store is not None else DEFAULT_STORE, backbone, protocol, at_iteration, fmt, out, skipped)
+            _power_view(store if store is not None else DEFAULT_STORE, backbone, seed, protocol, at_iteration, fmt, out, skipped)
         else:
             _board(store, dataset, metric, source, protocol, backbone, reported, fmt, out, plot_path, at_iteration,
-                   with_costs, measure_costs, skipped, budget_store, budget_at)
+                   with_costs, measure_costs, skipped, budget_store, budget_at, seed)
     for line in skipped:  # after the output: what --skip-damaged left out
         notes.print(f"note: {line}; its rows are not in this output", style="yellow", highlight=False, markup=False)
 
@@ -133,9 +138,10 @@ def _board(
     store: Path | None, dataset: list[str], metric: str, source: str, protocol: str | None, backbone: list[str],
     reported: Path, fmt: str, out: Path | None, plot_path: Path | None, at_iteration: int | None, costs: bool,
     measure_costs: bool, skipped: list[str], budget_store: Path | None = None, budget_at: list[int] | None = None,
+    seeds: list[int] | None = None,
 ) -> None:
     """The leaderboard proper (not the cost views), rendered as `fmt`; `skipped` names damaged files left out;
-    `budget_store` adds its CoIC − baseline against iterations at `budget_at` to a page."""
+    `budget_store` adds its CoIC − baseline against iterations at `budget_at` to a page; `seeds` keeps those runs."""
     from ..results.boards import build
     from ..results.generated import command_line, page, write
     from ..results.plot import plot, plot_curves, plot_gain_curves
@@ -144,7 +150,7 @@ def _board(
     if costs and out is not None and fmt != "md":
         raise ZooError("--with-costs adds the cost columns to markdown or terminal output; for other formats use --view model-cost")
     if fmt == "model-index":
-        _model_index(store, dataset, source, protocol, backbone, reported, out)
+        _model_index(store, dataset, source, protocol, backbone, reported, out, seeds or [])
         return
     if source == "reported" and fmt != "html":
         _field(dataset, protocol, backbone, reported, fmt, out)
@@ -153,12 +159,13 @@ def _board(
         from ..results.budget import board_at
 
         store = store if store is not None else DEFAULT_STORE
-        lb = board_at(store, at_iteration, metric=metric, datasets=dataset, protocol=protocol, backbones=backbone)
+        lb = board_at(store, at_iteration, metric=metric, datasets=dataset, protocol=protocol, backbones=backbone, seeds=seeds or [])
     elif store is None and source == "measured":
         from ..results.packaged_board import default_tables
 
         table, images, where = default_tables(DEFAULT_STORE)
-        lb = build(DEFAULT_STORE, metric=metric, datasets=dataset, protocol=protocol, backbones=backbone, table=table, images=images)
+        lb = build(DEFAULT_STORE, metric=metric, datasets=dataset, protocol=protocol, backbones=backbone, table=table, images=images,
+                   seeds=seeds or [])
         lb.origin = where
     elif fmt == "html" and source == "reported":
         from ..results.boards import Leaderboard
@@ -168,12 +175,13 @@ def _board(
         store = store if store is not None else DEFAULT_STORE
         # a page, a markdown file or the terminal shows reported numbers as field tables (one per test set), not boards
         shown = "measured" if fmt in FIELD_FORMATS else source
-        lb = build(store, metric=metric, datasets=dataset, source=shown, protocol=protocol, backbones=backbone, reported=reported)
+        lb = build(store, metric=metric, datasets=dataset, source=shown, protocol=protocol, backbones=backbone, reported=reported,
+                   seeds=seeds or [])
     lb.skipped = list(skipped)
     field = _field_tables_shown(source, dataset, protocol, backbone, reported, fmt)
     command = command_line(
         store, fmt, out, metric, dataset, source, protocol, backbone, reported, plot_path, with_costs=costs,
-        at_iteration=at_iteration, skip_damaged=bool(skipped), budget_store=budget_store, budget_at=budget_at or [],
+        at_iteration=at_iteration, skip_damaged=bool(skipped), budget_store=budget_store, budget_at=budget_at or [], seeds=seeds or [],
     )
     budget = None
     if budget_store is not None:
@@ -206,11 +214,12 @@ def _board(
         _model_cost_view(store, backbone, "md" if out is not None and fmt == "md" else fmt, out, append=out is not None, measure=measure_costs)
     if plot_path is not None:
         from ..results.budget import gain_curves
-        from ..results.store import ResultsStore
+        from ..results.store import ResultsStore, keep_seeds
 
         curves = ResultsStore(store if store is not None else DEFAULT_STORE).load_curves()
         if backbone:
             curves = curves[curves["backbone"].astype(str).isin(backbone)]
+        curves = keep_seeds(curves, seeds or []) if not curves.empty else curves
         gains = gain_curves(curves) if not curves.empty else None
         if gains is not None and not gains.empty:
             plot_gain_curves(gains, plot_path)
@@ -269,12 +278,13 @@ def _field(dataset: list[str], protocol: str | None, backbone: list[str], report
 
 def _model_index(
     store: Path | None, dataset: list[str], source: str, protocol: str | None, backbone: list[str], reported: Path, out: Path | None,
+    seeds: list[int],
 ) -> None:
     """`--format model-index`: the rows as Hugging Face model-index YAML, protocol in every metric name."""
     from ..results.boards import load_table
     from ..results.generated import command_line, stamp
     from ..results.model_index import to_yaml
-    from ..results.store import require
+    from ..results.store import keep_seeds, require
 
     if store is None and source == "measured":
         from ..results.packaged_board import default_tables
@@ -290,7 +300,8 @@ def _model_index(
             require(table, column, value)
         if wanted:
             table = table[table[column].astype(str).isin(wanted)]
-    command = command_line(store, "model-index", out, "psnr", dataset, source, protocol, backbone, reported)
+    table = keep_seeds(table, seeds)
+    command = command_line(store, "model-index", out, "psnr", dataset, source, protocol, backbone, reported, seeds=seeds)
     text = to_yaml(table, stamp(command, where))
     _emit(text, out)
 
@@ -328,23 +339,24 @@ def _cost_view(store: Path, backbones: list[str], fmt: str, out: Path | None, sk
 
 
 def _power_view(
-    store: Path, backbones: list[str], protocol: str | None, at_iteration: int | None, fmt: str, out: Path | None, skipped: list[str],
+    store: Path, backbones: list[str], seeds: list[int], protocol: str | None, at_iteration: int | None, fmt: str, out: Path | None,
+    skipped: list[str],
 ) -> None:
     """How many paired seeds each backbone's CoIC − baseline needs (`results.power`), at the store's last
     budget or at `at_iteration` (from the learning curves, as the table at that budget); `protocol` keeps
-    the numbers computed under it."""
+    the numbers computed under it, `seeds` those runs (the budget planned from the first seeds)."""
     from ..results.boards import build
     from ..results.budget import board_at
     from ..results.generated import command_line
     from ..results.power import power_table, render_power
 
-    filters = {"backbones": backbones, "protocol": protocol}
+    filters = {"backbones": backbones, "protocol": protocol, "seeds": seeds}
     lb = build(store, **filters) if at_iteration is None else board_at(store, at_iteration, **filters)
     table = power_table(lb)
     if table.empty:
         raise ZooError(f"the results store {store} has no paired baseline and CoIC runs (same backbone, seed and test sets) to size")
     command = command_line(store, fmt, out, protocol=protocol, backbones=backbones, view=POWER, at_iteration=at_iteration,
-                           skip_damaged=bool(skipped))
+                           skip_damaged=bool(skipped), seeds=seeds)
     generated = f"Generated by `{command}` from the results store `{store}`. Do not edit by hand."
     _emit(render_power(table, fmt, generated if fmt == "md" else None), out)
 

@@ -25,7 +25,7 @@ from ..errors import ZooError
 from ..evaluation.metric_table import metric_info
 from ..evaluation.protocols import PROTOCOLS
 from . import stats as ci
-from .store import DEFAULT_REPORTED, DEFAULT_STORE, ResultsStore, require
+from .store import DEFAULT_REPORTED, DEFAULT_STORE, ResultsStore, keep_seeds, require
 
 SOURCES = ("measured", "reported", "all")
 MEASURED = ("measured", "outputs")  # the leaderboard's `--source measured`: coic-zoo's runs and saved outputs (`zoo score`)
@@ -183,8 +183,9 @@ def build(
     reported: str | Path | None = DEFAULT_REPORTED,
     table: pd.DataFrame | None = None,
     images: pd.DataFrame | None = None,
+    seeds: list[int] | tuple[int, ...] = (),
 ) -> Leaderboard:
-    """The leaderboard of `store` (or of `table`); a metric, test set, protocol or backbone the store
+    """The leaderboard of `store` (or of `table`); a metric, test set, protocol, backbone or seed the store
     lacks raises a `ZooError` listing the ones it has."""
     store = Path(store)
     if table is None:
@@ -198,6 +199,7 @@ def build(
             table = table[table[column].astype(str).isin(list(wanted))]
     if protocol:
         table = require(table, "protocol", protocol)
+    table = keep_seeds(table, seeds)
     boards = boards_of(table, metric, images)
     versions = sorted({str(v) for v in table.loc[table["source"].isin(["measured", "published", "outputs"]), "code_version"].dropna().unique()})
     return Leaderboard(boards, metric, store, source, len(table), versions)

@@ -61,7 +61,7 @@ def board_at(
 ) -> Leaderboard:
     """The leaderboard of `store` at training step `step`, built from its runs' curve points (`rows_at`):
     what `--at-iteration` and `--budget-at` show. `curves` (the store's, already loaded) saves reading
-    them again for each step; `filters` are `build`'s (metric, datasets, protocol, backbones)."""
+    them again for each step; `filters` are `build`'s (metric, datasets, protocol, backbones, seeds)."""
     curves = ResultsStore(store).load_curves() if curves is None else curves
     return build(store, table=rows_at(curves, step, option), images=None, **filters)
 

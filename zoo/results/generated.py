@@ -22,7 +22,7 @@ def command_line(
     source: str = "measured", protocol: str | None = None, backbones: tuple[str, ...] | list[str] = (),
     reported: Path | None = DEFAULT_REPORTED, plot_path: Path | None = None, *, view: str | None = None, with_costs: bool = False,
     at_iteration: int | None = None, skip_damaged: bool = False, budget_store: Path | None = None,
-    budget_at: tuple[int, ...] | list[int] = (),
+    budget_at: tuple[int, ...] | list[int] = (), seeds: tuple[int, ...] | list[int] = (),
 ) -> str:
     """The `zoo leaderboard` command that produces this output (written into generated files): every option
     that shapes the output is built here, so the recorded command reruns to the same file."""
@@ -40,6 +40,8 @@ def command_line(
         parts += ["--protocol", protocol]
     for backbone in backbones:
         parts += ["--backbone", backbone]
+    for seed in seeds:
+        parts += ["--seed", str(seed)]
     parts += ["--format", fmt]
     if out is not None:
         parts += ["--out", str(out)]

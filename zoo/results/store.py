@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,7 @@ from ..evaluation.records import (
 )
 from .damage import DamagedFile, read_checked, skipping_damaged, skipping_list
 
-__all__ = ["DEFAULT_STORE", "ResultsStore", "require", "skipping_damaged"]
+__all__ = ["DEFAULT_STORE", "ResultsStore", "keep_seeds", "require", "skipping_damaged"]
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,6 +125,21 @@ class ResultsStore:
                 if found is not None and line not in found:
                     found.append(line)
             return None
+
+
+def keep_seeds(table: pd.DataFrame, seeds: Sequence[int]) -> pd.DataFrame:
+    """Rows of these training seeds (all rows when `seeds` is empty); a seed no row has raises with the seeds
+    the rows have, so a board of "the first five seeds" cannot quietly hold four."""
+    import pandas as pd
+
+    if not seeds:
+        return table
+    present = pd.to_numeric(table["seed"], errors="coerce")
+    have = sorted({int(s) for s in present.dropna()})
+    missing = [s for s in seeds if s not in have]
+    if missing:
+        raise ZooError(f"--seed {missing[0]}: no run of the results store has that seed; it has: {', '.join(map(str, have)) or 'none'}")
+    return table[present.isin(list(seeds))]
 
 
 def require(table: pd.DataFrame, column: str, value: str) -> pd.DataFrame:
