@@ -84,6 +84,9 @@ def _save_as_if_on_cuda(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("precision", ["fp32", "fp16"])
+# fp16's scaler skips overflowed steps while the schedule advances, as intended: the trainer keeps torch's
+# warning about that order from the user, and this makes a regression fail here
+@pytest.mark.filterwarnings(r"error:Detected call of `lr_scheduler\.step\(\)`:UserWarning")
 def test_state_saved_on_a_gpu_resumes_on_the_cpu_bit_identically(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, precision: str
 ) -> None:

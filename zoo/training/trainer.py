@@ -21,6 +21,7 @@ is read onto the CPU first, so a run saved on a GPU resumes on a CPU and the oth
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -290,8 +291,13 @@ class Trainer:
             for opt in scaled:
                 self.scaler.step(opt)  # skipped when fp16 gradients overflowed
             self.scaler.update()
-        for sched in self.schedulers.values():
-            sched.step()
+        with warnings.catch_warnings():
+            # The schedule counts iterations, not optimiser steps: it advances when the scaler skipped an
+            # overflowed fp16 step or left CoIC's optimiser out in stage 1. Torch warns once about that order;
+            # here it is intended, so the warning would only alarm the user.
+            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)` before `optimizer\.step\(\)`")
+            for sched in self.schedulers.values():
+                sched.step()
         dist_utils.sync_buffers(self.model, self.dist)
         if self.ema is not None:
             self.ema.update(self.model, step=self.step)
