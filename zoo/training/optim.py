@@ -7,6 +7,7 @@ and (CoIC) the modulation MLPs plus the encoder. Both follow one schedule, a fun
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import replace
 
 import torch
@@ -70,3 +71,15 @@ def build_schedulers(
     return {
         name: torch.optim.lr_scheduler.LambdaLR(opt, lambda step: lr_factor(cfg, step)) for name, opt in optimizers.items()
     }
+
+
+def step_schedulers(schedulers: dict[str, torch.optim.lr_scheduler.LambdaLR]) -> None:
+    """Advance every schedule one iteration.
+
+    The schedule counts iterations, not optimiser steps: it advances when fp16's scaler skipped an
+    overflowed step or left CoIC's optimiser out in stage 1. Torch warns once about that order; here
+    it is intended, so the warning would only alarm the user."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)` before `optimizer\.step\(\)`")
+        for scheduler in schedulers.values():
+            scheduler.step()

@@ -21,7 +21,6 @@ is read onto the CPU first, so a run saved on a GPU resumes on a CPU and the oth
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -48,7 +47,7 @@ from .evaluation_plan import evaluation_plan
 from .execution import execution_record
 from .logs import TrainLog
 from .losses import STAGE_LOSSES, get_loss
-from .optim import build_optimizers, build_schedulers
+from .optim import build_optimizers, build_schedulers, step_schedulers
 from .rng import rank_rng, restore_rng, rng_state
 from .runs import default_run_dir, read_run, read_train_state, save_state
 from .runtime import Runtime, autocast, check_precision, configure_backends, default_workers, make_scaler
@@ -291,13 +290,7 @@ class Trainer:
             for opt in scaled:
                 self.scaler.step(opt)  # skipped when fp16 gradients overflowed
             self.scaler.update()
-        with warnings.catch_warnings():
-            # The schedule counts iterations, not optimiser steps: it advances when the scaler skipped an
-            # overflowed fp16 step or left CoIC's optimiser out in stage 1. Torch warns once about that order;
-            # here it is intended, so the warning would only alarm the user.
-            warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)` before `optimizer\.step\(\)`")
-            for sched in self.schedulers.values():
-                sched.step()
+        step_schedulers(self.schedulers)  # every iteration, stepped or skipped
         dist_utils.sync_buffers(self.model, self.dist)
         if self.ema is not None:
             self.ema.update(self.model, step=self.step)
