@@ -259,14 +259,14 @@ def test_leaderboard_old_cost_spellings_give_the_new_output(old, new, note, stor
 @pytest.mark.parametrize(
     ("view", "option", "readable"),
     [
-        ("run-cost", ["--dataset", "light"], "--store, --backbone, --format, --out"),
-        ("run-cost", ["--at-iteration", "200"], "--store, --backbone, --format, --out"),
-        ("model-cost", ["--metric", "ssim"], "--store, --backbone, --format, --out, --measure-costs"),
-        ("model-cost", ["--plot", "gain.png"], "--store, --backbone, --format, --out, --measure-costs"),
-        ("power", ["--dataset", "light"], "--store, --backbone, --format, --out, --at-iteration, --protocol, --seed"),
-        ("power", ["--metric", "ssim"], "--store, --backbone, --format, --out, --at-iteration, --protocol, --seed"),
-        ("run-cost", ["--seed", "0"], "--store, --backbone, --format, --out"),
-        ("power", ["--source", "all"], "--store, --backbone, --format, --out, --at-iteration, --protocol, --seed"),
+        ("run-cost", ["--dataset", "light"], "--store, --backbone, --format, --out, --skip-damaged"),
+        ("run-cost", ["--at-iteration", "200"], "--store, --backbone, --format, --out, --skip-damaged"),
+        ("model-cost", ["--metric", "ssim"], "--store, --backbone, --format, --out, --skip-damaged, --measure-costs"),
+        ("model-cost", ["--plot", "gain.png"], "--store, --backbone, --format, --out, --skip-damaged, --measure-costs"),
+        ("power", ["--dataset", "light"], "--store, --backbone, --format, --out, --skip-damaged, --at-iteration, --protocol, --seed"),
+        ("power", ["--metric", "ssim"], "--store, --backbone, --format, --out, --skip-damaged, --at-iteration, --protocol, --seed"),
+        ("run-cost", ["--seed", "0"], "--store, --backbone, --format, --out, --skip-damaged"),
+        ("power", ["--source", "all"], "--store, --backbone, --format, --out, --skip-damaged, --at-iteration, --protocol, --seed"),
     ],
 )
 def test_a_view_refuses_a_board_option_it_would_ignore(view, option, readable, store: Path, monkeypatch, capsys) -> None:

@@ -123,14 +123,15 @@ def leaderboard(
 
 def _refuse_unread_options(view: str, given: list[str]) -> None:
     """A view other than the scores reads only some board options; one it would ignore is refused by name,
-    so `--view power --metric ssim` does not print a PSNR budget as if it were SSIM's."""
+    so `--view power --metric ssim` does not print a PSNR budget as if it were SSIM's. The scores view reads
+    them all, but measures costs only for the table --with-costs shows."""
     if view == SCORES:
         if "--measure-costs" in given and "--with-costs" not in given:
             raise ZooError("--measure-costs measures the model-cost table; add --with-costs (below the scores) or use --view model-cost")
         return
     unread = [option for option in given if option not in VIEW_OPTIONS[view]]
     if unread:
-        reads = ", ".join(["--store", "--backbone", "--format", "--out", *VIEW_OPTIONS[view]])
+        reads = ", ".join(["--store", "--backbone", "--format", "--out", "--skip-damaged", *VIEW_OPTIONS[view]])
         raise ZooError(f"--view {view} does not use {', '.join(unread)}; it reads {reads} (drop the option, or use --view {SCORES})")
 
 
