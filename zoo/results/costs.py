@@ -13,7 +13,6 @@ written before those columns existed show them empty.
 from __future__ import annotations
 
 import html
-import io
 from pathlib import Path
 
 import pandas as pd
@@ -21,7 +20,7 @@ import pandas as pd
 from ..errors import ZooError
 from .boards import ROW_KEYS, load_table, method_label
 from .store import MODEL_COSTS_FILE
-from .text import tables_as_text
+from .text import frame_as_csv, markdown_head, markdown_table, tables_as_text
 
 COLUMNS = (
     "backbone", "config", "method", "seed", "train_data", "iterations", "device", "precision", "effective_batch",
@@ -65,16 +64,10 @@ def render_costs(runs: pd.DataFrame, fmt: str, generated: str | None = None) -> 
     headers = [HEADERS.get(c, c) for c in COLUMNS]
     cells = [[_text(c, row[c]) for c in COLUMNS] for _, row in runs.iterrows()]
     if fmt == "csv":
-        buffer = io.StringIO()
-        runs.to_csv(buffer, index=False, float_format="%.6g", lineterminator="\n")
-        return buffer.getvalue()
+        return frame_as_csv(runs)
     if fmt == "md":
-        lines = [f"<!-- {generated} -->", ""] if generated else []
-        lines += ["# coic-zoo runs: cost and hardware", ""] + ([generated, ""] if generated else [])
-        lines.append("| " + " | ".join(headers) + " |")
-        lines.append("|" + "|".join("---:" if c in DIGITS or c in INTEGERS else "---" for c in COLUMNS) + "|")
-        lines += ["| " + " | ".join(row) + " |" for row in cells]
-        return "\n".join(lines) + "\n"
+        right = [c in DIGITS or c in INTEGERS for c in COLUMNS]
+        return "\n".join(markdown_head("coic-zoo runs: cost and hardware", generated) + markdown_table(headers, right, cells)) + "\n"
     if fmt == "html":
         head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in cells)
@@ -160,9 +153,7 @@ def save_model_costs(store: str | Path, costs: pd.DataFrame) -> Path:
         kept = kept[[(b, c) not in mine for b, c in zip(kept["backbone"], kept["config"])]]
         costs = pd.concat([kept, costs], ignore_index=True)
     costs = costs.sort_values(["backbone", "config"], kind="stable").reset_index(drop=True)
-    buffer = io.StringIO()
-    costs.to_csv(buffer, index=False, float_format="%.6g", lineterminator="\n")
-    return atomic_write_text(path, buffer.getvalue())
+    return atomic_write_text(path, frame_as_csv(costs))
 
 
 def stored_model_costs(store: str | Path | None, backbones: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
@@ -203,24 +194,20 @@ def model_costs_caption(costs: pd.DataFrame) -> str:
 def render_model_costs(costs: pd.DataFrame, fmt: str) -> str:
     """The model-cost table as md (a column group per measure: baseline | CoIC), csv or plain text."""
     if fmt == "csv":
-        buffer = io.StringIO()
-        costs.to_csv(buffer, index=False, float_format="%.6g", lineterminator="\n")
-        return buffer.getvalue()
-    group = " | ".join(f"{label}: baseline | {label}: CoIC" for _, label, _, _ in MODEL_MEASURES)
+        return frame_as_csv(costs)
+    headers = ["backbone", "config", *(f"{label}: {method}" for _, label, _, _ in MODEL_MEASURES for method in ("baseline", "CoIC"))]
     cells = []
     for _, row in costs.iterrows():
         values = [_model_text(row[f"{m}_{method}"], form, scale) for m, _, form, scale in MODEL_MEASURES for method in MODEL_METHODS]
         cells.append([str(row["backbone"]), str(row["config"]), *values])
     if fmt == "html":
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in ["backbone", "config", *group.split(" | ")])
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in cells)
         return (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>coic-zoo cost</title></head><body>"
                 f"<table><caption>{html.escape(model_costs_caption(costs))}</caption><tr>{head}</tr>{body}</table></body></html>\n")
     if fmt == "md":
         lines = ["## Cost: baseline and CoIC side by side", "", model_costs_caption(costs), ""]
-        lines.append(f"| backbone | config | {group} |")
-        lines.append("|---|---|" + "---:|" * (2 * len(MODEL_MEASURES)))
-        lines += ["| " + " | ".join(c) + " |" for c in cells]
+        lines += markdown_table(headers, [False, False] + [True] * (2 * len(MODEL_MEASURES)), cells)
         return "\n".join(lines) + "\n"
     if fmt == "table":
         from rich import box

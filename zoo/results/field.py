@@ -10,7 +10,6 @@ ranked plainly; every other stated protocol is ranked within its own group and i
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from ..evaluation.protocols import PROTOCOLS
 from ..evaluation.records import REPORTED_COLUMNS
 from .boards import dataset_order
 from .store import ResultsStore
-from .text import tables_as_text
+from .text import frame_as_csv, markdown_head, tables_as_text
 
 UNSTATED = "unstated"  # the protocol of a reported number whose source does not say how it was scored
 PROTOCOL_MARKER = "‡"
@@ -167,10 +166,7 @@ def short_url(url: str) -> str:
 
 
 def to_markdown(tables: list[FieldTable], generated: str | None = None) -> str:
-    lines = [f"<!-- {generated} -->", ""] if generated else []
-    lines += ["# The field's published deraining numbers", ""]
-    if generated:
-        lines += [generated, ""]
+    lines = markdown_head("The field's published deraining numbers", generated)
     for table in tables:
         lines += [f"## {table.dataset}", ""]
         lines += [line for caption in table.captions() for line in (caption, "")]
@@ -189,9 +185,7 @@ def to_markdown(tables: list[FieldTable], generated: str | None = None) -> str:
 
 def to_csv(tables: list[FieldTable]) -> str:
     frame = pd.concat([t.rows for t in tables], ignore_index=True) if tables else pd.DataFrame(columns=list(FIELD_COLUMNS))
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, float_format="%.6g", lineterminator="\n")
-    return buffer.getvalue()
+    return frame_as_csv(frame)
 
 
 def rich_tables(tables: list[FieldTable]) -> list[object]:

@@ -11,7 +11,6 @@ spread once per-image scores are stored.
 
 from __future__ import annotations
 
-import io
 import math
 
 import pandas as pd
@@ -19,7 +18,7 @@ import pandas as pd
 from ..errors import ZooError
 from .boards import AVERAGE, GAIN, Leaderboard
 from .stats import LEVEL
-from .text import tables_as_text
+from .text import frame_as_csv, markdown_head, markdown_table, tables_as_text
 
 TARGET_DB = 0.15
 MAX_SEEDS = 1000
@@ -58,6 +57,8 @@ HEADERS = {  # power_table column: what `zoo leaderboard --view power` calls it
     "mean": "CoIC − baseline (dB)", "std": "per-seed std (dB)", "half_width": "half-width now (dB)",
     "seeds_needed": "seeds needed",
 }
+TEXT_COLUMNS = ("backbone", "config")  # left-aligned; the rest are numbers
+TITLE = "CoIC − baseline: seeds for the target half-width"
 FORMATS = ("table", "md", "csv")
 
 
@@ -89,23 +90,18 @@ def render_power(table: pd.DataFrame, fmt: str, generated: str | None = None) ->
     if fmt not in FORMATS:
         raise ZooError(f"--view power: --format '{fmt}' is not available; use {', '.join(FORMATS)}")
     if fmt == "csv":
-        buffer = io.StringIO()
-        table.reindex(columns=list(HEADERS)).to_csv(buffer, index=False, float_format="%.6g", lineterminator="\n")
-        return buffer.getvalue()
+        return frame_as_csv(table.reindex(columns=list(HEADERS)))
     cells = [[_cell(c, row[c], pd.notna(row["std"])) for c in HEADERS] for _, row in table.iterrows()]
+    right = [c not in TEXT_COLUMNS for c in HEADERS]
     if fmt == "md":
-        lines = [f"<!-- {generated} -->", ""] if generated else []
-        lines += ["# CoIC − baseline: seeds for the target half-width", ""] + ([generated, ""] if generated else [])
-        lines.append("| " + " | ".join(HEADERS.values()) + " |")
-        lines.append("|" + "|".join("---" if c in ("backbone", "config") else "---:" for c in HEADERS) + "|")
-        lines += ["| " + " | ".join(row) + " |" for row in cells]
+        lines = markdown_head(TITLE, generated) + markdown_table(list(HEADERS.values()), right, cells)
         return "\n".join(lines + ["", power_caption()]) + "\n"
     from rich import box
     from rich.table import Table
 
-    shown = Table(title="CoIC − baseline: seeds for the target half-width", caption=power_caption(), box=box.SIMPLE_HEAD)
-    for column, header in HEADERS.items():
-        shown.add_column(header, justify="left" if column in ("backbone", "config") else "right")
+    shown = Table(title=TITLE, caption=power_caption(), box=box.SIMPLE_HEAD)
+    for header, align_right in zip(HEADERS.values(), right):
+        shown.add_column(header, justify="right" if align_right else "left")
     for row in cells:
         shown.add_row(*row)
     return tables_as_text([shown], width=160)

@@ -9,7 +9,6 @@ that generated them and the date: they are regenerated, never edited by hand.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from ..evaluation.metric_table import metric_info
 from .boards import GAIN, ROW_KEYS, Leaderboard, method_label
 from .cells import board_cells
 from .html import to_page
-from .text import tables_as_text
+from .text import frame_as_csv, markdown_head, tables_as_text
 
 FORMATS = ("table", "md", "csv", "html", "model-index")  # model-index: Hugging Face YAML (`model_index`)
 CSV_COLUMNS = (
@@ -30,12 +29,7 @@ CSV_COLUMNS = (
 
 
 def to_markdown(lb: Leaderboard, generated: str | None = None) -> str:
-    lines = []
-    if generated:
-        lines += [f"<!-- {generated} -->", ""]
-    lines += [f"# coic-zoo leaderboard: {metric_info(lb.metric).label}", ""]
-    if generated:
-        lines += [f"{generated}", ""]
+    lines = markdown_head(f"coic-zoo leaderboard: {metric_info(lb.metric).label}", generated)
     for board in lb.boards:
         lines += [f"## {board.title}", ""]
         for caption in board.captions():
@@ -67,9 +61,7 @@ def to_csv(lb: Leaderboard) -> str:
     table["iterations"] = table["iterations"].astype("Int64")
     table["best"] = table["best"].astype(bool)
     table["n_images"] = pd.to_numeric(table["n_images"], errors="coerce").astype("Int64")
-    buffer = io.StringIO()
-    table.to_csv(buffer, index=False, float_format="%.6g", lineterminator="\n")
-    return buffer.getvalue()
+    return frame_as_csv(table)
 
 
 def rich_tables(lb: Leaderboard) -> list[Any]:
