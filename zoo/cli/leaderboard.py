@@ -139,7 +139,7 @@ def _board(
     store: Path | None, dataset: list[str], metric: str, source: str, protocol: str | None, backbone: list[str],
     reported: Path, fmt: str, out: Path | None, plot_path: Path | None, at_iteration: int | None, costs: bool,
     measure_costs: bool, skipped: list[str], budget_store: Path | None = None, budget_at: list[int] | None = None,
-    seeds: list[int] | None = None,
+    seeds: list[int] | tuple[int, ...] = (),
 ) -> None:
     """The leaderboard proper (not the cost views), rendered as `fmt`; `skipped` names damaged files left out;
     `budget_store` adds its CoIC − baseline against iterations at `budget_at` to a page; `seeds` keeps those runs."""
@@ -151,7 +151,7 @@ def _board(
     if costs and out is not None and fmt != "md":
         raise ZooError("--with-costs adds the cost columns to markdown or terminal output; for other formats use --view model-cost")
     if fmt == "model-index":
-        _model_index(store, dataset, source, protocol, backbone, reported, out, seeds or [])
+        _model_index(store, dataset, source, protocol, backbone, reported, out, seeds)
         return
     if source == "reported" and fmt != "html":
         _field(dataset, protocol, backbone, reported, fmt, out)
@@ -160,13 +160,13 @@ def _board(
         from ..results.budget import board_at
 
         store = store if store is not None else DEFAULT_STORE
-        lb = board_at(store, at_iteration, metric=metric, datasets=dataset, protocol=protocol, backbones=backbone, seeds=seeds or [])
+        lb = board_at(store, at_iteration, metric=metric, datasets=dataset, protocol=protocol, backbones=backbone, seeds=seeds)
     elif store is None and source == "measured":
         from ..results.packaged_board import default_tables
 
         table, images, where = default_tables(DEFAULT_STORE)
         lb = build(DEFAULT_STORE, metric=metric, datasets=dataset, protocol=protocol, backbones=backbone, table=table, images=images,
-                   seeds=seeds or [])
+                   seeds=seeds)
         lb.origin = where
     elif fmt == "html" and source == "reported":
         from ..results.boards import Leaderboard
@@ -177,12 +177,12 @@ def _board(
         # a page, a markdown file or the terminal shows reported numbers as field tables (one per test set), not boards
         shown = "measured" if fmt in FIELD_FORMATS else source
         lb = build(store, metric=metric, datasets=dataset, source=shown, protocol=protocol, backbones=backbone, reported=reported,
-                   seeds=seeds or [])
+                   seeds=seeds)
     lb.skipped = list(skipped)
     field = _field_tables_shown(source, dataset, protocol, backbone, reported, fmt)
     command = command_line(
         store, fmt, out, metric, dataset, source, protocol, backbone, reported, plot_path, with_costs=costs,
-        at_iteration=at_iteration, skip_damaged=bool(skipped), budget_store=budget_store, budget_at=budget_at or [], seeds=seeds or [],
+        at_iteration=at_iteration, skip_damaged=bool(skipped), budget_store=budget_store, budget_at=budget_at or [], seeds=seeds,
     )
     budget = None
     if budget_store is not None:
@@ -220,7 +220,7 @@ def _board(
         curves = ResultsStore(store if store is not None else DEFAULT_STORE).load_curves()
         if backbone:
             curves = curves[curves["backbone"].astype(str).isin(backbone)]
-        curves = keep_seeds(curves, seeds or []) if not curves.empty else curves
+        curves = keep_seeds(curves, seeds) if not curves.empty else curves
         gains = gain_curves(curves) if not curves.empty else None
         if gains is not None and not gains.empty:
             plot_gain_curves(gains, plot_path)
@@ -279,7 +279,7 @@ def _field(dataset: list[str], protocol: str | None, backbone: list[str], report
 
 def _model_index(
     store: Path | None, dataset: list[str], source: str, protocol: str | None, backbone: list[str], reported: Path, out: Path | None,
-    seeds: list[int],
+    seeds: list[int] | tuple[int, ...],
 ) -> None:
     """`--format model-index`: the rows as Hugging Face model-index YAML, protocol in every metric name."""
     from ..results.boards import load_table
