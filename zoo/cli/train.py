@@ -33,7 +33,10 @@ def train(
     stage1_iters: int | None = typer.Option(None, "--stage1-iters", help="Iterations of stage 1 (backbone only)."),
     batch: int | None = typer.Option(None, "--batch", help="Global batch size."),
     crop: int | None = typer.Option(None, "--crop", help="Training patch size."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(
+        0, "--seed", help="Seed of the initial weights, the crops and batch order, and (synthmix) the synthetic training "
+        "images; a CoIC run and a baseline with the same seed are a pair.",
+    ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Run directory (default runs/<backbone>-<config>-<data>-<method>-s<seed>)."),
     resume: Path | None = typer.Option(None, "--resume", help="Continue the run in this directory from its last checkpoint."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Start over in an existing run directory."),
