@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from ..errors import ZooError
-from ..results.store import DEFAULT_REPORTED, DEFAULT_STORE
+from ..results.store import DEFAULT_METRIC, DEFAULT_REPORTED, DEFAULT_SOURCE, DEFAULT_STORE
 from .deprecations import deprecated
 
 console = Console()
@@ -32,13 +32,13 @@ def leaderboard(
         None, "--store", help="Results store folder (default: the published leaderboard, plus your own rows from ./results if any).",
     ),
     dataset: list[str] = typer.Option([], "--dataset", help="Only these test sets (repeatable)."),
-    metric: str = typer.Option("psnr", "--metric", help="psnr, ssim, input_psnr, input_ssim or niqe."),
+    metric: str = typer.Option(DEFAULT_METRIC, "--metric", help="psnr, ssim, input_psnr, input_ssim or niqe."),
     view: str = typer.Option(
         SCORES, "--view", help="scores (the leaderboard), model-cost (parameters, MACs, CPU ms, memory per model, as stored) "
         "run-cost (one line per run: device, precision, batch, images/s, peak GPU memory, time) or power (per backbone: "
         "CoIC − baseline, its per-seed std, the half-width reached and the seeds a 0.15 dB half-width needs; with --at-iteration at that budget).",
     ),
-    source: str = typer.Option("measured", "--source", help="measured, reported or all."),
+    source: str = typer.Option(DEFAULT_SOURCE, "--source", help="measured, reported or all."),
     protocol: str | None = typer.Option(None, "--protocol", help="Only numbers computed under this protocol."),
     backbone: list[str] = typer.Option([], "--backbone", help="Only these backbones (repeatable)."),
     seed: list[int] = typer.Option(
@@ -57,7 +57,8 @@ def leaderboard(
     ),
     budget_store: Path | None = typer.Option(
         None, "--budget-store", help="HTML only: add this store's CoIC − baseline against iterations (the --plot figure of its "
-        "learning curves) and its boards at each --budget-at, as a section of the page.",
+        "learning curves) and its boards at each --budget-at, as a section of the page. The section shows that store whole: "
+        "--backbone and --seed narrow the page's own boards only.",
     ),
     budget_at: list[int] = typer.Option(
         [], "--budget-at", min=1, help="A training budget for --budget-store's boards (repeatable; default: its last recorded iteration).",
@@ -86,7 +87,7 @@ def leaderboard(
         view = RUN_COST
     if metric == "cost":
         deprecated("--metric cost", f"--view {MODEL_COST}")
-        view, metric = MODEL_COST, "psnr"
+        view, metric = MODEL_COST, DEFAULT_METRIC
     if costs:
         deprecated("--costs", "--with-costs")
         with_costs = True
@@ -94,7 +95,7 @@ def leaderboard(
         raise ZooError(f"--view '{view}' is unknown; use {', '.join(VIEWS)}")
     fmt = infer_format(fmt, out)
     given = {
-        "--dataset": bool(dataset), "--metric": metric != "psnr", "--source": source != "measured", "--protocol": protocol is not None,
+        "--dataset": bool(dataset), "--metric": metric != DEFAULT_METRIC, "--source": source != DEFAULT_SOURCE, "--protocol": protocol is not None,
         "--reported": reported != DEFAULT_REPORTED, "--plot": plot_path is not None,
         "--at-iteration": at_iteration is not None, "--with-costs": with_costs, "--measure-costs": measure_costs, "--seed": bool(seed),
     }
@@ -261,7 +262,7 @@ def _field(dataset: list[str], protocol: str | None, backbone: list[str], report
 
     table = _reported_rows(protocol, backbone, reported)
     tables = field.field_tables(table, dataset)
-    command = command_line(None, fmt, out, "psnr", dataset, "reported", protocol, backbone, reported)
+    command = command_line(None, fmt, out, DEFAULT_METRIC, dataset, "reported", protocol, backbone, reported)
     generated = stamp(command, f"the reported numbers in `{reported}` ({len(table)} rows, {table['run'].nunique()} method entries)")
     if fmt == "table" and out is None:
         shown = _wide_console()
@@ -302,7 +303,7 @@ def _model_index(
         if wanted:
             table = table[table[column].astype(str).isin(wanted)]
     table = keep_seeds(table, seeds)
-    command = command_line(store, "model-index", out, "psnr", dataset, source, protocol, backbone, reported, seeds=seeds)
+    command = command_line(store, "model-index", out, DEFAULT_METRIC, dataset, source, protocol, backbone, reported, seeds=seeds)
     text = to_yaml(table, stamp(command, where))
     _emit(text, out)
 

@@ -14,12 +14,12 @@ from .field import FieldTable
 from .field import to_markdown as field_markdown
 from .html import gain_figure, to_page
 from .render import render
-from .store import DEFAULT_REPORTED
+from .store import DEFAULT_METRIC, DEFAULT_REPORTED, DEFAULT_SOURCE
 
 
 def command_line(
-    store: Path | None, fmt: str, out: Path | None = None, metric: str = "psnr", datasets: tuple[str, ...] | list[str] = (),
-    source: str = "measured", protocol: str | None = None, backbones: tuple[str, ...] | list[str] = (),
+    store: Path | None, fmt: str, out: Path | None = None, metric: str = DEFAULT_METRIC, datasets: tuple[str, ...] | list[str] = (),
+    source: str = DEFAULT_SOURCE, protocol: str | None = None, backbones: tuple[str, ...] | list[str] = (),
     reported: Path | None = DEFAULT_REPORTED, plot_path: Path | None = None, *, view: str | None = None, with_costs: bool = False,
     at_iteration: int | None = None, skip_damaged: bool = False, budget_store: Path | None = None,
     budget_at: tuple[int, ...] | list[int] = (), seeds: tuple[int, ...] | list[int] = (),
@@ -28,11 +28,11 @@ def command_line(
     that shapes the output is built here, so the recorded command reruns to the same file."""
     parts = ["zoo", "leaderboard"] + (["--view", view] if view is not None else [])
     parts += ["--store", str(store)] if store is not None else []
-    if source != "measured":
+    if source != DEFAULT_SOURCE:
         parts += ["--source", source]
         if reported is not None and Path(reported) != DEFAULT_REPORTED:
             parts += ["--reported", str(reported)]
-    if metric != "psnr":
+    if metric != DEFAULT_METRIC:
         parts += ["--metric", metric]
     for dataset in datasets:
         parts += ["--dataset", dataset]

@@ -36,13 +36,15 @@ from ..evaluation.records import (
 )
 from .damage import DamagedFile, read_checked, skipping_damaged, skipping_list
 
-__all__ = ["DEFAULT_STORE", "ResultsStore", "keep_seeds", "require", "skipping_damaged"]
+__all__ = ["DEFAULT_METRIC", "DEFAULT_REPORTED", "DEFAULT_SOURCE", "DEFAULT_STORE", "ResultsStore", "keep_seeds", "require", "skipping_damaged"]
 
 if TYPE_CHECKING:
     import pandas as pd
 
 DEFAULT_STORE = Path("results")
 DEFAULT_REPORTED = Path("leaderboards/reported")  # the field's published numbers, one CSV per source
+DEFAULT_METRIC = "psnr"  # the boards' metric when none is named
+DEFAULT_SOURCE = "measured"  # the boards' rows when no source is named: this store's runs
 MODEL_COSTS_FILE = "model-costs.csv"  # each model's measured costs (`costs.save_model_costs`), beside the parts
 
 
