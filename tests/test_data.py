@@ -12,7 +12,7 @@ import pytest
 
 from tests.fixtures_datasets import build_ddn, build_rain200, build_rain800, build_side_by_side, build_spa_train
 from zoo.data.layouts import open_dataset
-from zoo.data.mixing import MixedPatches, Source, StepSampler, parse_data, training_sources
+from zoo.data.mixing import MixedPatches, Source, StepSampler, evaluation_sets, parse_data, training_sources
 from zoo.data.synth import DOMAINS, SynthDomain, synth_pair, write_synth
 from zoo.errors import UnknownNameError, ZooError
 
@@ -106,6 +106,19 @@ def test_mixed_loader_over_every_layout_yields_coic_proportions(tmp_path: Path) 
     sample = stream[0]
     assert sample["rainy"].shape == (3, 8, 8) and sample["rainy_full"].shape == (3, 8, 8)
     assert stream[17]["rainy"].equal(MixedPatches(sources, crop=8, seed=3)[17]["rainy"])
+
+
+def test_synthmix_beside_a_real_set_of_a_domain_name_keeps_both_test_sets(tmp_path: Path) -> None:
+    """`synthmix,ddn`: the synthetic ddn domain and DDN-Data were both keyed 'ddn', and the later replaced
+    the earlier without a word; now the synthetic one is 'synthmix/ddn' (its training source's name)."""
+    build_ddn(tmp_path, "test", backgrounds=1, types=14)
+    for spec in ("synthmix,ddn", "ddn,synthmix"):
+        with pytest.warns(UserWarning, match="14 of the 1400 expected DDN-Data test pairs"):  # the fixture is a subset
+            sets = evaluation_sets(spec, tmp_path, allow_partial=True)
+        assert isinstance(sets["synthmix/ddn"], SynthDomain) and sets["synthmix/ddn"].name == "ddn"
+        assert not isinstance(sets["ddn"], SynthDomain) and len(sets["ddn"]) == 14
+        assert "light" in sets and "synthmix/light" not in sets  # only the colliding name is qualified
+    assert isinstance(evaluation_sets("synthmix")["ddn"], SynthDomain)  # synthmix alone keeps its names
 
 
 def test_weights_in_data_spec() -> None:

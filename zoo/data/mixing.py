@@ -167,12 +167,18 @@ def evaluation_sets(
     overrides: dict[str, Path] | None = None,
     allow_partial: bool = False,
 ) -> dict[str, PairSource]:
-    """Test sets for `--data spec`: every synthmix domain (held-out ones too), or each dataset's test split."""
+    """Test sets for `--data spec`: every synthmix domain (held-out ones too), or each dataset's test split.
+
+    A synthmix domain named like a real set of the same spec (`synthmix,ddn`: the synthetic ddn domain and
+    DDN-Data) is keyed `synthmix/<domain>`, as its training source is, so neither set replaces the other;
+    the real set keeps its name, the one the field's reported numbers use."""
+    names = [name for name, _ in parse_data(spec)]
     sets: dict[str, PairSource] = {}
-    for name, _ in parse_data(spec):
+    for name in names:
         if name == "synthmix":
             for domain in (*TRAIN_DOMAINS, *HELD_OUT_DOMAINS):
-                sets[domain] = SynthDomain(domain, synth_count, seed, "test", synth_size)
+                key = f"synthmix/{domain}" if domain in names else domain
+                sets[key] = SynthDomain(domain, synth_count, seed, "test", synth_size)
             continue
         sets[name] = open_dataset(name, dataset_root(root, name, overrides), "test", allow_partial=allow_partial)
     return sets
