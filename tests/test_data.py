@@ -123,6 +123,8 @@ def test_synthmix_beside_a_real_set_of_a_domain_name_keeps_both_test_sets(tmp_pa
 
 def test_weights_in_data_spec() -> None:
     assert parse_data("rain200l:2,ddn") == [("rain200l", 2.0), ("ddn", None)]
+    with pytest.raises(ZooError, match="--data names 'rain200l' twice; name it once, with a weight .*\\(rain200l:2\\)"):
+        parse_data("rain200l,ddn,Rain200L:2")  # twice would double its share without saying so
     with pytest.raises(ZooError, match="not a number"):
         parse_data("rain200l:lots")
     with pytest.raises(UnknownNameError, match="unknown dataset 'rain300'"):

@@ -31,6 +31,8 @@ def parse_data(spec: str) -> list[tuple[str, float | None]]:
         if not part:
             continue
         name, _, weight = part.partition(":")
+        if name in [seen for seen, _ in entries]:
+            raise ZooError(f"--data names '{name}' twice; name it once, with a weight if it should weigh more ({name}:2)")
         if name not in ("synthmix", "paired", *REAL_DATASETS):
             raise UnknownNameError(
                 f"unknown dataset '{name}' in --data; use synthmix, {', '.join(PRESETS)}, paired (--root is the folder) "
