@@ -139,7 +139,7 @@ def _refuse_unread_options(view: str, given: list[str]) -> None:
 def _board(
     store: Path | None, dataset: list[str], metric: str, source: str, protocol: str | None, backbone: list[str],
     reported: Path, fmt: str, out: Path | None, plot_path: Path | None, at_iteration: int | None, costs: bool,
-    measure_costs: bool, skipped: list[str], budget_store: Path | None = None, budget_at: list[int] | None = None,
+    measure_costs: bool, skipped: list[str], budget_store: Path | None = None, budget_at: list[int] | tuple[int, ...] = (),
     seeds: list[int] | tuple[int, ...] = (),
 ) -> None:
     """The leaderboard proper (not the cost views), rendered as `fmt`; `skipped` names damaged files left out;
@@ -183,13 +183,13 @@ def _board(
     field = _field_tables_shown(source, dataset, protocol, backbone, reported, fmt)
     command = command_line(
         store, fmt, out, metric, dataset, source, protocol, backbone, reported, plot_path, with_costs=costs,
-        at_iteration=at_iteration, skip_damaged=bool(skipped), budget_store=budget_store, budget_at=budget_at or [], seeds=seeds,
+        at_iteration=at_iteration, skip_damaged=bool(skipped), budget_store=budget_store, budget_at=budget_at, seeds=seeds,
     )
     budget = None
     if budget_store is not None:
         from ..results.budget import budget_view
 
-        budget = budget_view(budget_store, budget_at or [])
+        budget = budget_view(budget_store, budget_at)
     if out is not None:
         write(lb, fmt, out, command, field, budget)
         notes.print(f"wrote {out}")
